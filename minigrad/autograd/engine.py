@@ -1,0 +1,252 @@
+"""The backward engine: reverse-mode differentiation over the recorded graph.
+
+The graph is a DAG of Context nodes. ``backward`` visits it once, in reverse
+topological order, so that every node has received the whole of its gradient
+before it passes gradients on. The order is found iteratively (no recursion),
+so a chain of a million ops works.
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.tolist()
+    [2.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Context, _check_finite
+from minigrad.autograd.mode import mode, set_grad_enabled
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf of the graph.
+
+    >>> import minigrad
+    >>> w = minigrad.tensor(3.0, requires_grad=True)
+    >>> backward([w * w])
+    >>> w.grad.item()
+    6.0
+    """
+    tensors, grads = _roots(tensors, grad_tensors)
+    retain = create_graph if retain_graph is None else retain_graph
+    only = None if inputs is None else {id(t) for t in _as_list(inputs)}
+    _run(tensors, grads, retain, create_graph, capture=None, only=only)
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """Return d(outputs)/d(inputs) as a tuple, leaving every ``.grad`` untouched.
+
+    >>> import minigrad
+    >>> x = minigrad.tensor(3.0, requires_grad=True)
+    >>> (dx,) = grad(x**3, x, create_graph=True)   # 3x^2 = 27
+    >>> (ddx,) = grad(dx, x)                        # 6x = 18
+    >>> dx.item(), ddx.item()
+    (27.0, 18.0)
+    """
+    outputs, grads = _roots(outputs, grad_outputs)
+    inputs = _as_list(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    retain = create_graph if retain_graph is None else retain_graph
+    capture = {id(t): None for t in inputs}
+    _run(outputs, grads, retain, create_graph, capture=capture, only=None, inputs=inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        result.append(g)
+    return tuple(result)
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _roots(tensors, grads):
+    """The output tensors and the gradient that starts each one (1 for a scalar)."""
+    from minigrad.tensor import Tensor
+
+    tensors = _as_list(tensors)
+    grads = [None] * len(tensors) if grads is None else _as_list(grads)
+    seeds = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and has no grad_fn: "
+                "nothing it depends on was created with requires_grad=True"
+            )
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs, but this "
+                    f"tensor has shape {tuple(t.shape)}: reduce it first (.sum() or "
+                    ".mean()) or pass gradient=<a tensor of that shape>"
+                )
+            g = Tensor._make(t._backend.xp.ones(t.shape, dtype=t.dtype), t._backend)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=t.dtype, device=t.device)
+        if tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(
+                f"gradient of shape {tuple(g.shape)} given for an output of shape "
+                f"{tuple(t.shape)}: they must be equal"
+            )
+        seeds.append(g)
+    return tensors, seeds
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each after every node that sends it a gradient."""
+    pending = {}  # node -> number of nodes above it that still have to run
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if type(edge) is Context:
+                pending[edge] = pending.get(edge, 0) + 1
+                if edge not in seen:
+                    seen.add(edge)
+                    stack.append(edge)
+    ready = [node for node in roots if pending.get(node, 0) == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.edges:
+            if type(edge) is Context:
+                pending[edge] -= 1
+                if pending[edge] == 0:
+                    ready.append(edge)
+    return order
+
+
+def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
+    """Push gradients from the roots down to the leaves (or to ``capture``)."""
+    node_grads = {}  # node -> gradient of its output, summed over every path
+    for t, g in zip(tensors, seeds):
+        if t.grad_fn is None:
+            _deliver_to_leaf(t, g, capture, only)
+        else:
+            _add(node_grads, t.grad_fn, g)
+    wanted_nodes = {}
+    for t in inputs:
+        if t.grad_fn is not None:
+            wanted_nodes[t.grad_fn] = id(t)
+    with set_grad_enabled(create_graph):
+        for node in _topological_order(list(node_grads)):
+            grad = node_grads.pop(node, None)
+            if grad is None:
+                continue
+            grad = _run_hooks(node.hooks, grad)
+            if node in wanted_nodes:
+                capture[wanted_nodes[node]] = grad
+            _retain(node, grad)
+            input_grads = _call_backward(node, grad)
+            if not retain_graph:
+                node.release()
+            for edge, g in zip(node.edges, input_grads):
+                if edge is None or g is None:
+                    continue
+                if type(edge) is Context:
+                    _add(node_grads, edge, g)
+                else:
+                    _deliver_to_leaf(edge, g, capture, only)
+
+
+def _add(grads, key, g):
+    grads[key] = g if key not in grads else grads[key] + g
+
+
+def _run_hooks(hooks, grad):
+    for hook in hooks or ():
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _retain(node, grad):
+    """A non-leaf tensor that called retain_grad() gets its .grad here."""
+    if node.retained is not None:
+        tensor = node.retained()
+        if tensor is not None:
+            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def _deliver_to_leaf(leaf, g, capture, only):
+    """Give a leaf its gradient: into ``capture`` for grad(), else into ``.grad``."""
+    g = _run_hooks(leaf._hooks, g)
+    if capture is not None:
+        key = id(leaf)
+        if key in capture:
+            capture[key] = g if capture[key] is None else capture[key] + g
+        return
+    if only is not None and id(leaf) not in only:
+        return
+    if leaf.grad is None:
+        # A fresh tensor: the caller's seed or an op's result must not be aliased.
+        leaf.grad = g if mode.grad_enabled else g.detach()._own()
+    elif mode.grad_enabled:
+        leaf.grad = leaf.grad + g  # keep the graph of the sum for create_graph
+    else:
+        leaf.grad.data += g.data  # accumulate in place: no new array per step
+
+
+def _call_backward(node, grad):
+    """Run one node's backward and check what it returns."""
+    if mode.anomaly:
+        mode.running_backward_of = node.name
+        try:
+            result = node.fn.backward(node, grad)
+        finally:
+            mode.running_backward_of = None
+    else:
+        result = node.fn.backward(node, grad)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) != len(node.edges):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(result)} gradient(s) but forward took "
+            f"{len(node.edges)} input(s): return one per input (None for non-tensors)"
+        )
+    return [_as_grad(node, i, g) for i, g in enumerate(result)]
+
+
+def _as_grad(node, i, g):
+    from minigrad.tensor import Tensor
+
+    edge = node.edges[i]
+    if edge is None or g is None:
+        return None
+    if not isinstance(g, Tensor):
+        g = Tensor._make(node.backend.asarray(g), node.backend)
+    shape = _edge_shape(edge)
+    if tuple(g.shape) != shape:
+        raise RuntimeError(
+            f"{node.name}.backward returned a gradient of shape {tuple(g.shape)} for input "
+            f"{i}, whose shape is {shape}{_broadcast_hint(tuple(g.shape), shape)}"
+        )
+    if mode.anomaly:
+        _check_finite(node.backend, g.data, f"{node.name} (backward, input {i})")
+    return g
+
+
+def _edge_shape(edge):
+    return tuple(edge.shape) if type(edge) is not Context else edge._out_shape
+
+
+def _broadcast_hint(got, want):
+    extra = len(got) - len(want)
+    if extra < 0:
+        return ""
+    axes = list(range(extra)) + [
+        extra + k for k, (g, w) in enumerate(zip(got[extra:], want)) if w == 1 and g != 1
+    ]
+    return f": sum the gradient over the broadcast axes {tuple(axes)}" if axes else ""

@@ -1,0 +1,226 @@
+"""Function and Context: the template every differentiable op follows.
+
+An op is a subclass of ``Function`` with two static methods:
+
+- ``forward(ctx, *inputs)`` computes the output from raw arrays (``ctx.xp`` is
+  the array module) and saves what the derivative needs with
+  ``ctx.save_for_backward``;
+- ``backward(ctx, grad)`` receives dL/d(output) as a Tensor and returns dL/d(input)
+  for each input, written with Tensor operations, so that the backward pass can
+  itself be differentiated (``create_graph=True``).
+
+Calling ``Op.apply(*inputs)`` runs forward and, when a gradient is wanted,
+records a ``Context`` in the graph. The context *is* the graph node: it holds the
+edges to the inputs' nodes and what the forward pass saved.
+
+    >>> import minigrad
+    >>> class Cube(Function):
+    ...     '''y = x^3;  dy/dx = 3 x^2'''
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x**3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return grad * 3 * x**2
+    >>> x = minigrad.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward()
+    >>> x.grad.item()
+    12.0
+"""
+
+from __future__ import annotations
+
+from minigrad.autograd.mode import mode
+
+_OUTPUT = object()  # marks "the output of this op" among the saved values
+
+
+class Context:
+    """What one call of a Function remembers for its backward pass; also its graph node.
+
+    Ops may set any attribute on it in forward (``ctx.dim = dim``) to read in backward.
+    """
+
+    __slots__ = (
+        "fn",
+        "backend",
+        "edges",
+        "needs_input_grad",
+        "_saved",
+        "_versions",
+        "_output",
+        "_out_shape",
+        "hooks",
+        "retained",
+        "freed",
+        "__dict__",
+    )
+
+    def __init__(self, fn, backend):
+        self.fn = fn
+        self.backend = backend
+        self._saved = ()
+        self._output = None
+        self._versions = None
+        self.hooks = None
+        self.retained = None
+        self.freed = False
+
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) of the inputs."""
+        return self.backend.xp
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    def save_for_backward(self, *values) -> None:
+        """Keep inputs, the output, or other arrays for backward.
+
+        Pass the raw arrays that forward received or returned: backward gets
+        them back as the Tensors of the graph, so that second derivatives see
+        how they depend on the inputs.
+        """
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values given to ``save_for_backward``, as Tensors of the graph."""
+        if self.freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: {self.name} has "
+                "already freed what it saved. Call .backward(retain_graph=True) the "
+                "first time if you need to backward twice."
+            )
+        if self._versions:
+            self._check_versions()
+        return tuple(self._unpack(value) for value in self._saved)
+
+    saved = saved_tensors  # the shorter name used throughout minigrad's ops
+
+    def _unpack(self, value):
+        from minigrad.tensor import Tensor
+
+        if value is _OUTPUT:  # rebuilt as a Tensor whose node is this one: no cycle kept
+            return Tensor._make(self._output, self.backend, self)
+        if isinstance(value, Tensor) or not hasattr(value, "shape"):
+            return value
+        return Tensor._make(value, self.backend)
+
+    def _check_versions(self):
+        for tensor, version in self._versions:
+            if tensor._version != version:
+                raise RuntimeError(
+                    f"one of the tensors needed by {self.name} to compute gradients "
+                    f"(shape {tuple(tensor.shape)}) was modified by an in-place operation "
+                    f"after it was used: its version is {tensor._version}, expected "
+                    f"{version}. Use an out-of-place op (y = y + 1) or clone() it first."
+                )
+
+    def release(self) -> None:
+        """Drop what forward saved: the graph below has been used and is freed."""
+        self._saved = ()
+        self._output = None
+        self.freed = True
+
+
+class Function:
+    """Base class of every differentiable op. Subclass it and call ``apply``."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the inputs' arrays; record the op if a gradient is wanted."""
+        from minigrad.tensor import Tensor
+
+        backend = _common_backend(cls, args, Tensor)
+        ctx = Context(cls, backend)
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *raw, **kwargs)
+        if mode.anomaly:
+            _check_finite(ctx.backend, out, _anomaly_source(cls))
+        track = mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if not track:
+            return Tensor._make(out, ctx.backend)
+        _record(ctx, args, raw, out, Tensor)
+        return Tensor._make(out, ctx.backend, ctx)
+
+
+def _common_backend(fn, args, Tensor):
+    """The one backend of all Tensor inputs, or a clear error naming the devices."""
+    backend = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            if backend is None:
+                backend, first = a._backend, i
+            elif a._backend is not backend:
+                raise RuntimeError(
+                    f"{fn.__name__}: expected all tensors on the same device, but input "
+                    f"{first} is on {backend.device} and input {i} is on "
+                    f"{a._backend.device}. Move one with .to('{backend.device}')."
+                )
+    if backend is None:
+        from minigrad.backend import get_backend, get_default_device
+
+        backend = get_backend(get_default_device())
+    return backend
+
+
+def _record(ctx, args, raw, out, Tensor):
+    """Make ``ctx`` a node of the graph: its edges and what it saved."""
+    edges = []
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            edges.append(a if a.grad_fn is None else a.grad_fn)  # leaf tensor or node
+        else:
+            edges.append(None)
+    ctx.edges = edges
+    ctx._out_shape = tuple(out.shape)
+    ctx.needs_input_grad = tuple(e is not None for e in edges)
+    ctx._versions = None
+    if not ctx._saved:
+        return
+    saved, versions = [], []
+    for value in ctx._saved:
+        if value is out:
+            saved.append(_OUTPUT)
+            ctx._output = out
+            continue
+        for a, r in zip(args, raw):
+            if value is r and isinstance(a, Tensor):
+                saved.append(a)
+                versions.append((a, a._version))
+                break
+        else:
+            saved.append(value)
+    ctx._saved = tuple(saved)
+    ctx._versions = versions
+
+
+def _anomaly_source(fn):
+    """Which op to blame: this one, or the op whose backward is running it."""
+    node = mode.running_backward_of
+    if node is None:
+        return f"{fn.__name__} (forward)"
+    return f"{node} (backward, in its {fn.__name__})"
+
+
+def _check_finite(backend, array, where):
+    xp = backend.xp
+    if not hasattr(array, "dtype") or array.dtype.kind not in "fc":
+        return
+    if not bool(xp.isfinite(array).all()):
+        kind = "nan" if bool(xp.isnan(array).any()) else "inf"
+        raise RuntimeError(
+            f"anomaly: {where} produced {kind} in its output of shape {tuple(array.shape)}"
+        )

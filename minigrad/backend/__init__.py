@@ -1,0 +1,87 @@
+"""Where arrays live: one small protocol, a NumPy backend (cpu) and a CuPy one (cuda).
+
+Everything above this folder is written once for every device. An op asks the
+backend of its inputs for ``xp`` (the array module: ``numpy`` or ``cupy``) and
+never imports either itself. The few kernels that differ between the two
+libraries are named methods of the backend, not ``if`` statements in ops.
+
+    >>> from minigrad.backend import get_backend
+    >>> get_backend("cpu").xp.__name__
+    'numpy'
+"""
+
+from __future__ import annotations
+
+from minigrad.backend.device import Device
+from minigrad.backend.numpy_backend import NumpyBackend
+
+_backends: dict[str, object] = {"cpu": NumpyBackend()}
+_default_device = Device("cpu")
+_seed = 0
+
+
+def get_backend(device) -> object:
+    """The backend that holds arrays for ``device`` ("cpu", "cuda", "cuda:1" or a Device).
+
+    >>> get_backend("cpu").name
+    'cpu'
+    """
+    device = Device(device)
+    key = str(device)
+    if key not in _backends:
+        from minigrad.backend.cupy_backend import CupyBackend  # lazy: CuPy is optional
+
+        _backends[key] = CupyBackend(device.index)
+        _backends[key].seed(_seed)  # a device first used after manual_seed is seeded too
+    return _backends[key]
+
+
+def backend_of_array(array) -> object:
+    """The backend whose array module made ``array`` (NumPy arrays live on the cpu)."""
+    device = getattr(array, "device", None)
+    if type(array).__module__.startswith("cupy"):
+        return get_backend(f"cuda:{device.id}")
+    return _backends["cpu"]
+
+
+def seed_all(seed: int) -> None:
+    """Seed every backend, and those created later, with ``seed``."""
+    global _seed
+    _seed = seed
+    for backend in _backends.values():
+        backend.seed(seed)
+
+
+def initial_seed() -> int:
+    """The seed last given to ``seed_all`` (0 if never called)."""
+    return _seed
+
+
+def get_default_device() -> Device:
+    """The device that factories use when none is given.
+
+    >>> get_default_device()
+    device(type='cpu')
+    """
+    return _default_device
+
+
+def set_default_device(device) -> None:
+    """Make factories and ``tensor(...)`` create on ``device`` unless told otherwise.
+
+    >>> set_default_device("cpu")
+    """
+    global _default_device
+    _default_device = Device(device)
+    get_backend(_default_device)  # fail now, clearly, if the device is unusable
+
+
+__all__ = [
+    "Device",
+    "get_backend",
+    "backend_of_array",
+    "seed_all",
+    "initial_seed",
+    "get_default_device",
+    "set_default_device",
+]

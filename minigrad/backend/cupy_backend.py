@@ -1,0 +1,76 @@
+"""The cuda backend: arrays are CuPy arrays on one GPU. Imported only when asked for."""
+
+from __future__ import annotations
+
+from minigrad.backend.device import Device
+
+
+def _import_cupy():
+    try:
+        import cupy
+    except ImportError as error:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy: pip install 'minigrad[cuda12]' (or [cuda13])"
+        ) from error
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # noqa: BLE001 - CuPy raises its own CUDA errors
+        raise RuntimeError(f"CuPy is installed but no GPU is usable: {error}") from error
+    return cupy, count
+
+
+class CupyBackend:
+    """CuPy on one GPU, with the same names as NumpyBackend."""
+
+    name = "cuda"
+
+    def __init__(self, index=0):
+        cupy, count = _import_cupy()
+        if index >= count:
+            raise RuntimeError(
+                f"device 'cuda:{index}' does not exist: this machine has {count} GPU(s)"
+            )
+        self.xp = cupy
+        self.index = index
+        self.device = Device(f"cuda:{index}")
+        self.rng = cupy.random.RandomState(0)
+
+    def asarray(self, data, dtype=None, copy=False):
+        with self.xp.cuda.Device(self.index):
+            if copy:
+                return self.xp.array(data, dtype=dtype)
+            return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return self.xp.asnumpy(array)
+
+    def synchronize(self):
+        self.xp.cuda.Device(self.index).synchronize()
+
+    def seed(self, seed):
+        self.rng = self.xp.random.RandomState(seed)
+
+    def rand(self, shape, dtype):
+        return self.rng.random_sample(shape, dtype=dtype)
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def randint(self, low, high, shape, dtype):
+        return self.rng.randint(low, high, size=shape, dtype=dtype)
+
+    def get_rng_state(self) -> dict:
+        return {"seed_state": None}  # CuPy does not expose its generator state
+
+    def set_rng_state(self, state: dict) -> None:
+        return None
+
+    def scatter_add(self, target, index, values):
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+    def erf(self, x):
+        from cupyx.scipy.special import erf
+
+        return erf(x)

@@ -1,0 +1,72 @@
+"""The cpu backend: arrays are NumPy arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+
+from minigrad.backend.device import Device
+
+
+class NumpyBackend:
+    """NumPy on the CPU. Every backend offers exactly these names."""
+
+    name = "cpu"
+    xp = numpy
+
+    def __init__(self):
+        self.device = Device("cpu")
+        self.rng = numpy.random.default_rng(0)
+
+    # --- moving arrays in and out -------------------------------------------------
+    def asarray(self, data, dtype=None, copy=False):
+        """An array of this backend holding ``data``: a copy if ``copy``, else only if needed."""
+        if type(data).__module__.startswith("cupy"):
+            data = data.get()
+        if copy:
+            return numpy.array(data, dtype=dtype)
+        return numpy.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return numpy.asarray(array)
+
+    def synchronize(self):
+        """Wait for queued work to finish (nothing is queued on the CPU)."""
+
+    # --- random numbers -----------------------------------------------------------
+    def seed(self, seed):
+        self.rng = numpy.random.default_rng(seed)
+
+    def rand(self, shape, dtype):
+        return self.rng.random(shape, dtype=dtype)
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def randint(self, low, high, shape, dtype):
+        return self.rng.integers(low, high, size=shape, dtype=dtype)
+
+    def get_rng_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+    # --- the kernels that differ between NumPy and CuPy ---------------------------
+    def scatter_add(self, target, index, values):
+        """target[index] += values, adding up repeated indices (an index's gradient)."""
+        numpy.add.at(target, index, values)
+
+    def erf(self, x):
+        """The error function, elementwise (NumPy has none; SciPy's is used if present)."""
+        if _scipy_erf is not None:
+            return _scipy_erf(x)
+        return _vector_erf(x).astype(x.dtype, copy=False)
+
+
+try:  # SciPy is optional: math.erf, one element at a time, is the exact fallback
+    from scipy.special import erf as _scipy_erf
+except ImportError:  # pragma: no cover - depends on the machine
+    _scipy_erf = None
+_vector_erf = numpy.vectorize(math.erf, otypes=[numpy.float64])

@@ -1,0 +1,458 @@
+"""Elementwise ops: y_i = f(x_i), so each derivative is an elementwise product too.
+
+Binary ops broadcast like NumPy; their backward sums each gradient back to its
+input's shape (``sum_to_shape``). An input may be a Python number, which gets
+no gradient (its slot in backward's answer is None).
+"""
+
+from __future__ import annotations
+
+import math
+
+from minigrad.autograd.function import Function
+from minigrad.ops.broadcast import sum_to_shape
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+# --- arithmetic --------------------------------------------------------------------
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        da, db = ctx.needs_input_grad
+        return (
+            sum_to_shape(grad, ctx.shapes[0]) if da else None,
+            sum_to_shape(grad, ctx.shapes[1]) if db else None,
+        )
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        da, db = ctx.needs_input_grad
+        return (
+            sum_to_shape(grad, ctx.shapes[0]) if da else None,
+            sum_to_shape(-grad, ctx.shapes[1]) if db else None,
+        )
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        da, db = ctx.needs_input_grad
+        return (
+            sum_to_shape(grad * b, _shape(a)) if da else None,
+            sum_to_shape(grad * a, _shape(b)) if db else None,
+        )
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        da, db = ctx.needs_input_grad
+        return (
+            sum_to_shape(grad / b, _shape(a)) if da else None,
+            sum_to_shape(-grad * a / (b * b), _shape(b)) if db else None,
+        )
+
+
+class Pow(Function):
+    """y = a^b;  dy/da = b a^(b-1), dy/db = a^b ln a  (taken as 0 where a <= 0)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved
+        da, db = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if da:
+            if isinstance(b, (int, float)) and b == 0:
+                grad_a = grad * 0.0  # a^0 = 1 is constant, even at a = 0
+            else:
+                grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
+        if db:
+            if isinstance(a, (int, float)):
+                log_a = math.log(a) if a > 0 else 0.0
+            else:
+                log_a = where(a > 0, a, 1.0).log()  # ln a, with 0 where a <= 0
+            grad_b = sum_to_shape(grad * y * log_a, _shape(b))
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x)  (0 at x = 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = ctx.xp.sign(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign
+
+
+# --- exponentials and logarithms ---------------------------------------------------
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = e^x = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.xp.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / (x + 1)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1/(2 y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.xp.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad / (y * 2)
+
+
+# --- trigonometric and hyperbolic --------------------------------------------------
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * x.cos()
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return -grad * x.sin()
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y^2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = ctx.xp.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        # Two forms, each safe from overflow on its side of 0.
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y * (1 - y)
+
+
+class Erf(Function):
+    """y = erf x;  dy/dx = 2/sqrt(pi) e^(-x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.erf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+# --- activations -------------------------------------------------------------------
+
+
+class Relu(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mask = x > 0
+        return ctx.xp.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask
+
+
+class LeakyRelu(Function):
+    """y = x where x > 0, else slope * x;  dy/dx = 1 or slope"""
+
+    @staticmethod
+    def forward(ctx, x, *, negative_slope=0.01):
+        ctx.scale = ctx.xp.where(x > 0, 1, negative_slope).astype(x.dtype, copy=False)
+        return x * ctx.scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scale
+
+
+class Softplus(Function):
+    """y = ln(1 + e^(beta x)) / beta (x itself above threshold);  dy/dx = sigmoid(beta x)"""
+
+    @staticmethod
+    def forward(ctx, x, *, beta=1.0, threshold=20.0):
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.linear = beta, x * beta > threshold
+        z = x * beta
+        smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        return xp.where(ctx.linear, x, smooth).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * where(ctx.linear, 1.0, (x * ctx.beta).sigmoid())
+
+
+def gelu(x, approximate="none"):
+    """GELU(x) = x Phi(x), Phi the standard normal CDF; or its tanh approximation.
+
+    Written with differentiable ops, so its derivatives (first and second) come from
+    theirs: d/dx = Phi(x) + x phi(x).
+
+    >>> import minigrad
+    >>> round(gelu(minigrad.tensor(1.0)).item(), 4)
+    0.8413
+    """
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x**3) * math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + inner.tanh())
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + Erf.apply(x * (1 / math.sqrt(2))))
+
+
+# --- choosing between values -------------------------------------------------------
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0"""
+
+    @staticmethod
+    def forward(ctx, x, *, min=None, max=None):
+        xp = ctx.xp
+        inside = xp.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        ctx.inside = inside
+        return xp.clip(x, min, max).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside
+
+
+class Maximum(Function):
+    """y = max(a, b);  the gradient goes to the larger input, split in half on ties"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share_a = (a > b) + (a == b) * 0.5  # share of the gradient that a gets
+        ctx.shapes = _shape(a), _shape(b)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _split(ctx, grad)
+
+
+class Minimum(Function):
+    """y = min(a, b);  the gradient goes to the smaller input, split in half on ties"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share_a = (a < b) + (a == b) * 0.5
+        ctx.shapes = _shape(a), _shape(b)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _split(ctx, grad)
+
+
+def _split(ctx, grad):
+    da, db = ctx.needs_input_grad
+    share_a = ctx.share_a.astype(grad.dtype)
+    return (
+        sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
+        sum_to_shape(grad * (1 - share_a), ctx.shapes[1]) if db else None,
+    )
+
+
+class Where(Function):
+    """y = a where cond, else b;  dy/da = cond, dy/db = not cond"""
+
+    @staticmethod
+    def forward(ctx, a, b, *, condition):
+        ctx.condition = condition
+        ctx.shapes = _shape(a), _shape(b)
+        # A Python number takes the other side's dtype: float32 stays float32.
+        if not hasattr(a, "dtype"):
+            a = ctx.xp.asarray(a, dtype=b.dtype)
+        elif not hasattr(b, "dtype"):
+            b = ctx.xp.asarray(b, dtype=a.dtype)
+        return ctx.xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        da, db = ctx.needs_input_grad
+        return (
+            sum_to_shape(where(ctx.condition, grad, 0.0), ctx.shapes[0]) if da else None,
+            sum_to_shape(where(ctx.condition, 0.0, grad), ctx.shapes[1]) if db else None,
+        )
+
+
+def where(condition, a, b):
+    """Elementwise choice: ``a`` where ``condition`` holds, else ``b`` (either may be a number).
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([-1.0, 2.0])
+    >>> where(x > 0, x, 0.0).tolist()
+    [0.0, 2.0]
+    """
+    from minigrad.tensor import Tensor
+
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(a, b, condition=cond)
+
+
+def maximum(a, b):
+    """Elementwise larger of two tensors (broadcasting).
+
+    >>> import minigrad
+    >>> maximum(minigrad.tensor([1.0, 5.0]), minigrad.tensor([3.0, 2.0])).tolist()
+    [3.0, 5.0]
+    """
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    """Elementwise smaller of two tensors (broadcasting)."""
+    return Minimum.apply(a, b)

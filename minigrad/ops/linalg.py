@@ -1,0 +1,61 @@
+"""Matrix multiplication, with NumPy's rules for 1-D and batched operands.
+
+For C = A @ B:  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC.
+A 1-D operand is treated as a row (on the left) or a column (on the right) and
+the added axis removed again; batch axes broadcast, so their gradients are
+summed back to each operand's shape.
+"""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Function
+from minigrad.ops.broadcast import sum_to_shape
+
+
+def _check_shapes(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}; use * to multiply by a scalar"
+        )
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        hint = ""
+        if b.ndim > 1 and b.shape[-1] == inner_a:
+            hint = " Did you mean b.T?"
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align: the last "
+            f"dimension of the first ({inner_a}) must equal the "
+            f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the second "
+            f"({inner_b}).{hint}"
+        )
+
+
+class Matmul(Function):
+    """C = A @ B;  dL/dA = dL/dC @ B^T,  dL/dB = A^T @ dL/dC"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_shapes(a, b)
+        ctx.save_for_backward(a, b)
+        return ctx.xp.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        da, db = ctx.needs_input_grad
+        # Make both operands at least 2-D, as matmul itself does.
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = g2.unsqueeze(-2)
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        grad_a = grad_b = None
+        if da:
+            grad_a = sum_to_shape(g2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
+        if db:
+            grad_b = sum_to_shape(a2.transpose(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b

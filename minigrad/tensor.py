@@ -1,0 +1,817 @@
+"""Tensor: an array that remembers how it was made, so that it can be differentiated.
+
+A Tensor holds its array (``data``, a NumPy or CuPy array), whether a gradient
+is wanted (``requires_grad``), the graph node that made it (``grad_fn``) and,
+after ``backward()``, its gradient (``grad``). Every operator dispatches to an
+op in ``minigrad/ops``, where its derivative lives.
+
+    >>> import minigrad
+    >>> w = minigrad.tensor([2.0, -1.0], requires_grad=True)
+    >>> loss = (w * w).sum()
+    >>> loss.backward()
+    >>> w.grad
+    tensor([ 4., -2.])
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+
+import numpy
+
+from minigrad import dtypes
+from minigrad.autograd import engine
+from minigrad.autograd.function import Function
+from minigrad.autograd.mode import mode
+from minigrad.backend import Device, get_backend, get_default_device
+from minigrad.ops import elementwise as E
+from minigrad.ops import index as I
+from minigrad.ops import linalg as L
+from minigrad.ops import reduce as R
+from minigrad.ops import shape as S
+from minigrad.ops.broadcast import BroadcastTo
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])  # what max(dim) returns
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    >>> Tensor([[1.0, 2.0]]).shape
+    (1, 2)
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "grad_fn",
+        "_requires_grad",
+        "_backend",
+        "_version",
+        "_hooks",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__, not NumPy
+    __hash__ = object.__hash__  # tensors are dict keys by identity, as in PyTorch
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        if device is None:
+            device = data.device if isinstance(data, Tensor) else _device_of_array(data)
+        backend = get_backend(device)
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is None and not hasattr(data, "dtype"):
+            dtype = dtypes.infer_dtype(data)
+        self.data = backend.asarray(data, dtype=dtypes.as_dtype(dtype), copy=True)
+        self._backend = backend
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._version = 0
+        self._hooks = None
+        self.requires_grad = requires_grad
+
+    @staticmethod
+    def _make(array, backend, grad_fn=None):
+        """Wrap an array the ops just made: no copy, no checks (the fast path)."""
+        t = object.__new__(Tensor)
+        t.data = array
+        t._backend = backend
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._requires_grad = grad_fn is not None
+        t._version = 0
+        t._hooks = None
+        return t
+
+    def _wrap(self, array):
+        """A new constant tensor on this tensor's device."""
+        return Tensor._make(array, self._backend)
+
+    # --- what a tensor is -------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, but this one is "
+                f"{self.dtype}: convert it first with .float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on a leaf tensor; use .detach()"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (not the result of a recorded op)."""
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return self._backend.device
+
+    @property
+    def xp(self):
+        """The array module that holds this tensor's data (numpy or cupy)."""
+        return self._backend.xp
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension.
+
+        >>> Tensor([[1.0, 2.0]]).size(1)
+        2
+        """
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # --- getting values out -----------------------------------------------------
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"item(): a tensor with {self.numel()} elements cannot be converted to a "
+                "Python number; index it or reduce it first"
+            )
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def numpy(self):
+        """The values as a NumPy array (shared with the tensor when on the cpu)."""
+        return self._backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous: "
+                "use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __repr__(self):
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype=minigrad.{self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # --- leaving the graph, changing type or device --------------------------------
+    def detach(self) -> Tensor:
+        """The same values (shared memory), cut from the graph."""
+        return self._wrap(self.data)
+
+    def _own(self) -> Tensor:
+        """This tensor with a private copy of its array."""
+        self.data = self.data.copy()
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to the original."""
+        return Clone.apply(self)
+
+    def astype(self, dtype) -> Tensor:
+        """This tensor converted to ``dtype``; differentiable between float types."""
+        dtype = dtypes.as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(dtypes.bool_)
+
+    def to(self, *args, dtype=None, device=None) -> Tensor:
+        """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(float64)``.
+
+        >>> Tensor([1.0]).to("cpu").device
+        device(type='cpu')
+        """
+        for arg in args:
+            if isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if device is not None and Device(device) != self.device:
+            out = ToDevice.apply(out, backend=get_backend(device))
+        if dtype is not None:
+            out = out.astype(dtype)
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, index=None) -> Tensor:
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    # --- gradients ------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute d(self)/d(leaf) for every leaf of the graph and add it to leaf.grad."""
+        engine.backward(
+            [self], None if gradient is None else [gradient], retain_graph, create_graph, inputs
+        )
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
+        replacement. Returns a handle whose ``remove()`` unregisters it.
+
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> handle = x.register_hook(lambda g: g * 2)
+        >>> (x * 3).sum().backward()
+        >>> x.grad.item()
+        6.0
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        owner = self if self.grad_fn is None else self.grad_fn
+        attribute = "_hooks" if self.grad_fn is None else "hooks"
+        hooks = getattr(owner, attribute)
+        if hooks is None:
+            hooks = []
+            setattr(owner, attribute, hooks)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    # --- in-place changes (no graph: for updates under no_grad) ---------------------
+    def _check_inplace(self, name, *operands):
+        if mode.grad_enabled:
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad is being changed in place, "
+                    "which would hide the change from autograd. Update it inside "
+                    "`with minigrad.no_grad():`"
+                )
+            if self.requires_grad or any(getattr(o, "requires_grad", False) for o in operands):
+                raise RuntimeError(
+                    f"{name}: in-place ops on tensors in a graph are not recorded; write "
+                    "the out-of-place form (y = y + x) instead"
+                )
+        self._version += 1  # nodes that saved this tensor will notice the change
+
+    def _inplace(self, name, update, *operands):
+        self._check_inplace(name, *operands)
+        raw = [o.data if isinstance(o, Tensor) else o for o in operands]
+        update(self.data, *raw)
+        return self
+
+    def add_(self, other, alpha=1):
+        def update(a, b):
+            a += b if alpha == 1 else b * alpha
+
+        return self._inplace("add_", update, other)
+
+    def sub_(self, other, alpha=1):
+        def update(a, b):
+            a -= b if alpha == 1 else b * alpha
+
+        return self._inplace("sub_", update, other)
+
+    def mul_(self, other):
+        def update(a, b):
+            a *= b
+
+        return self._inplace("mul_", update, other)
+
+    def div_(self, other):
+        def update(a, b):
+            a /= b
+
+        return self._inplace("div_", update, other)
+
+    def copy_(self, source):
+        def update(a, b):
+            a[...] = b
+
+        if isinstance(source, Tensor) and source._backend is not self._backend:
+            source = source.to(self.device)
+        return self._inplace("copy_", update, source)
+
+    def fill_(self, value):
+        def update(a, v):
+            a.fill(v)
+
+        return self._inplace("fill_", update, value)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def clamp_(self, min=None, max=None):
+        def update(a):
+            self.xp.clip(a, min, max, out=a)
+
+        return self._inplace("clamp_", update)
+
+    def __setitem__(self, key, value):
+        def update(a, v):
+            a[_raw_key(key, self)] = v
+
+        self._inplace("setitem", update, value)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # --- arithmetic -------------------------------------------------------------
+    def _operand(self, other):
+        """``other`` as an op input: Tensors and Python numbers as they are, else a Tensor."""
+        if isinstance(other, (Tensor, int, float)):
+            return other
+        return Tensor(other, device=self.device)
+
+    def __add__(self, other):
+        return E.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        return E.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        return E.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return E.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        return E.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return E.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return E.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return E.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other):
+        return E.Pow.apply(self, self._operand(other))
+
+    def __rpow__(self, other):
+        return E.Pow.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return L.Matmul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return L.Matmul.apply(self._operand(other), self)
+
+    add, sub, mul, div, pow, neg, matmul = (
+        __add__,
+        __sub__,
+        __mul__,
+        __truediv__,
+        __pow__,
+        __neg__,
+        __matmul__,
+    )
+
+    # --- comparisons and logic: boolean results, no gradient ------------------------
+    def _compare(self, other, compare):
+        other = other.data if isinstance(other, Tensor) else other
+        return self._wrap(compare(self.data, other))
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __and__(self, other):
+        return self._compare(other, lambda a, b: a & b)
+
+    def __or__(self, other):
+        return self._compare(other, lambda a, b: a | b)
+
+    def __xor__(self, other):
+        return self._compare(other, lambda a, b: a ^ b)
+
+    def __invert__(self):
+        return self._wrap(~self.data)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def any(self, dim=None, keepdim=False):
+        return self._wrap(self.xp.any(self.data, axis=dim, keepdims=keepdim))
+
+    def all(self, dim=None, keepdim=False):
+        return self._wrap(self.xp.all(self.data, axis=dim, keepdims=keepdim))
+
+    def isnan(self):
+        return self._wrap(self.xp.isnan(self.data))
+
+    def isfinite(self):
+        return self._wrap(self.xp.isfinite(self.data))
+
+    def sign(self):
+        return self._wrap(self.xp.sign(self.data))
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
+        return self._arg(self.xp.argmax, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
+        return self._arg(self.xp.argmin, dim, keepdim)
+
+    def _arg(self, find, dim, keepdim):
+        if dim is None:
+            return self._wrap(find(self.data).astype(dtypes.int64))
+        dim = R._single_dim(dim, self.ndim, find.__name__)
+        return self._wrap(find(self.data, axis=dim, keepdims=keepdim).astype(dtypes.int64))
+
+    # --- elementwise math -----------------------------------------------------------
+    def exp(self):
+        return E.Exp.apply(self)
+
+    def log(self):
+        return E.Log.apply(self)
+
+    def log1p(self):
+        return E.Log1p.apply(self)
+
+    def sqrt(self):
+        return E.Sqrt.apply(self)
+
+    def abs(self):
+        return E.Abs.apply(self)
+
+    def sin(self):
+        return E.Sin.apply(self)
+
+    def cos(self):
+        return E.Cos.apply(self)
+
+    def tanh(self):
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self)
+
+    def erf(self):
+        return E.Erf.apply(self)
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return E.LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def gelu(self, approximate="none"):
+        return E.gelu(self, approximate)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        return E.Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def clamp(self, min=None, max=None):
+        """Limit values to [min, max] (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        return E.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return E.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other):
+        return E.Minimum.apply(self, self._operand(other))
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, else this tensor's values.
+
+        >>> Tensor([1.0, 2.0]).masked_fill(Tensor([True, False]), 0.0).tolist()
+        [0.0, 2.0]
+        """
+        return E.where(mask, value, self)
+
+    # --- reductions -------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def var(self, dim=None, correction=1, keepdim=False, unbiased=None):
+        """Variance; unbiased (divides by N - 1) by default, as in PyTorch."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+
+    def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
+        return self.var(dim, correction, keepdim, unbiased).sqrt()
+
+    def amax(self, dim=None, keepdim=False):
+        return R.Amax.apply(self, dim=dim, keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return -R.Amax.apply(-self, dim=dim, keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """The largest value; with ``dim``, (values, indices) along it; with a tensor,
+        the elementwise maximum."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return self._pick(self.argmax(dim, keepdim=True), dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        """The smallest value; with ``dim``, (values, indices) along it."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return self._pick(self.argmin(dim, keepdim=True), dim, keepdim)
+
+    def _pick(self, index, dim, keepdim):
+        values = self.gather(dim, index)
+        if not keepdim:
+            values, index = values.squeeze(dim), index.squeeze(dim)
+        return ValuesIndices(values, index)
+
+    def prod(self, dim=None, keepdim=False):
+        return R.Prod.apply(self, dim=dim, keepdim=keepdim)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return R.Logsumexp.apply(self, dim=dim, keepdim=keepdim)
+
+    def softmax(self, dim):
+        return R.Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim):
+        return R.LogSoftmax.apply(self, dim=dim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return R.norm(self, p, dim, keepdim)
+
+    # --- shape --------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _sizes(shape)
+        if shape == self.shape:
+            return self
+        return S.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def permute(self, *dims):
+        return S.Permute.apply(self, dims=_sizes(dims))
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(*dims)
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape([n for n in self.shape if n != 1])
+        dims = R.normalize_dims(dim, self.ndim, "squeeze")
+        return self.reshape([n for i, n in enumerate(self.shape) if not (i in dims and n == 1)])
+
+    def unsqueeze(self, dim):
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` without copying (-1 keeps a dimension's size)."""
+        sizes = _sizes(sizes)
+        lead = len(sizes) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        return self.broadcast_to(shape)
+
+    def broadcast_to(self, shape):
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self
+        try:
+            self.xp.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: shape {self.shape} cannot be broadcast to {shape}"
+            ) from None
+        return BroadcastTo.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.broadcast_to(other.shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Cut into pieces along ``dim``: of one size each, or of the sizes given."""
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split: sizes {sizes} do not add up to {n} along dim {dim}")
+        pieces, start = [], 0
+        dim = dim % self.ndim
+        for size in sizes:
+            pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        n = self.shape[dim]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def flip(self, *dims):
+        return S.Flip.apply(self, dims=_sizes(dims))
+
+    def repeat(self, *repeats):
+        return S.Repeat.apply(self, repeats=_sizes(repeats))
+
+    def pad(self, pad, value=0.0):
+        return S.Pad.apply(self, pad=tuple(pad), value=value)
+
+    # --- indexing -----------------------------------------------------------------
+    def __getitem__(self, key):
+        return I.GetItem.apply(self, key=_raw_key(key, self))
+
+    def gather(self, dim, index):
+        """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims)."""
+        return I.Gather.apply(self, dim=dim, index=_raw_key(index, self))
+
+    def index_select(self, dim, index):
+        """The slices at positions ``index`` (1-D integers) along ``dim``."""
+        dim = dim % self.ndim
+        return self[(slice(None),) * dim + (_raw_key(index, self),)]
+
+
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Cast(Function):
+    """y = x converted to another dtype;  dL/dx = dL/dy converted back"""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.in_dtype)
+
+
+class ToDevice(Function):
+    """y = x on another device;  dL/dx = dL/dy moved back"""
+
+    @staticmethod
+    def forward(ctx, x, *, backend):
+        ctx.source = ctx.backend.device
+        ctx.backend = backend  # the output lives on the new device
+        return backend.asarray(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.source)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _sizes(args):
+    """Accept sizes as f(2, 3) or f((2, 3)) or f([2, 3])."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+def _raw_key(key, tensor):
+    """An index with every Tensor or list in it turned into an array of ``tensor``'s device."""
+    if isinstance(key, tuple):
+        return tuple(_raw_key(k, tensor) for k in key)
+    if isinstance(key, Tensor):
+        if key.device != tensor.device:
+            raise RuntimeError(
+                f"index on {key.device} used for a tensor on {tensor.device}: move it first"
+            )
+        return key.data
+    if isinstance(key, list):
+        return tensor._backend.asarray(key)
+    if hasattr(key, "shape") and not isinstance(key, (int, slice)):
+        return tensor._backend.asarray(key)
+    return key
+
+
+def _device_of_array(data):
+    """The device of an existing array (a CuPy array stays on its GPU), else the default."""
+    if type(data).__module__.startswith("cupy"):
+        return f"cuda:{data.device.id}"
+    return get_default_device()

@@ -1,0 +1,153 @@
+"""One table of differentiable ops, reused by every gradient test.
+
+Each row: a name, the function under test, what shapes its inputs take, the
+domain its values are drawn from (log needs x > 0), points where it has no
+derivative (|x| at 0), and whether its second derivative is checked too.
+Adding an op to minigrad means adding one row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+import minigrad
+from minigrad.testing.strategies import broadcastable_shapes, shapes
+
+
+@dataclass(repr=False)
+class Op:
+    name: str
+    fn: Callable
+    inputs: str = "unary"  # unary | binary (broadcasting) | a key of SHAPES below
+    low: float = -3.0
+    high: float = 3.0
+    away_from: tuple | None = None
+    second_order: bool = True
+    dims: bool = False  # fn takes a dim argument drawn by valid_axes
+    min_dims: int = 0
+    non_empty: bool = False  # max of nothing, index 0 of nothing: no size-0 dims
+    distinct: bool = False  # ties make it non-differentiable: keep values apart
+
+    def __repr__(self):
+        return self.name
+
+
+def _matmul_shapes():
+    """Shape pairs that matmul accepts: 1-D, 2-D and broadcast batches."""
+    n, k, m = (st.integers(1, 3) for _ in range(3))
+    return st.tuples(n, k, m, st.sampled_from(["vv", "mv", "vm", "mm", "batched"])).map(
+        lambda t: {
+            "vv": [(t[1],), (t[1],)],
+            "mv": [(t[0], t[1]), (t[1],)],
+            "vm": [(t[1],), (t[1], t[2])],
+            "mm": [(t[0], t[1]), (t[1], t[2])],
+            "batched": [(2, t[0], t[1]), (1, t[1], t[2])],
+        }[t[3]]
+    )
+
+
+def input_shapes(op, max_side=4):
+    """A strategy for the list of input shapes that ``op`` takes."""
+    side = {"min_side": 1 if op.non_empty else 0, "max_side": max_side}
+    if op.inputs == "unary":
+        return shapes(min_dims=op.min_dims, **side).map(lambda s: [s])
+    if op.inputs == "binary":
+        return broadcastable_shapes(min_dims=op.min_dims, **side).map(list)
+    if op.inputs == "matmul":
+        return _matmul_shapes()
+    one_dim = shapes(min_dims=1, max_dims=1, min_side=1, max_side=max_side)
+    return st.integers(1, 3).flatmap(lambda k: st.lists(one_dim, min_size=k, max_size=k))
+
+
+def _index_cases(x):
+    """Every kind of key: int, slice, None, Ellipsis, boolean mask, integer array."""
+    n = x.shape[0]
+    return (
+        x[n - 1]
+        + x[0:n:2].sum(0) * 2
+        + x[None, ..., ::-1][0].sum(0)
+        + x[[0, n - 1, 0]].sum(0)
+        + x[x.detach() > 0].sum()
+    )
+
+
+NONEMPTY = {"min_dims": 1, "non_empty": True}
+
+OPS = [
+    # arithmetic: +, -, *, / and ** with broadcasting
+    Op("add", lambda a, b: a + b, "binary"),
+    Op("sub", lambda a, b: a - b, "binary"),
+    Op("mul", lambda a, b: a * b, "binary"),
+    Op("div", lambda a, b: a / b, "binary", low=0.5, high=3.0),
+    Op("pow", lambda a, b: a**b, "binary", low=0.5, high=2.0),
+    Op("pow_scalar", lambda x: x**3, second_order=True),
+    Op("rpow_scalar", lambda x: 2.0**x),
+    Op("rsub_scalar", lambda x: 1.0 - x),
+    Op("rdiv_scalar", lambda x: 1.0 / x, low=0.5),
+    Op("neg", lambda x: -x),
+    Op("abs", lambda x: x.abs(), away_from=(0.0,)),
+    # exponentials, logarithms, trigonometry
+    Op("exp", lambda x: x.exp()),
+    Op("log", lambda x: x.log(), low=0.1),
+    Op("log1p", lambda x: x.log1p(), low=-0.9),
+    Op("sqrt", lambda x: x.sqrt(), low=0.1),
+    Op("sin", lambda x: x.sin()),
+    Op("cos", lambda x: x.cos()),
+    Op("tanh", lambda x: x.tanh()),
+    Op("sigmoid", lambda x: x.sigmoid()),
+    Op("erf", lambda x: x.erf()),
+    # activations
+    Op("relu", lambda x: x.relu(), away_from=(0.0,)),
+    Op("leaky_relu", lambda x: x.leaky_relu(0.1), away_from=(0.0,)),
+    Op("gelu", lambda x: x.gelu()),
+    Op("gelu_tanh", lambda x: x.gelu(approximate="tanh")),
+    Op("softplus", lambda x: x.softplus(beta=2.0)),
+    Op("clamp", lambda x: x.clamp(-1.0, 1.0), away_from=(-1.0, 1.0)),
+    Op("maximum", lambda a, b: minigrad.maximum(a, b * 0.5 + 0.7), "binary"),
+    Op("minimum", lambda a, b: minigrad.minimum(a, b * 0.5 + 0.7), "binary"),
+    Op("where", lambda a, b: minigrad.where(a.detach() > 0, a, b), "binary", away_from=(0.0,)),
+    # reductions
+    Op("sum", lambda x, d: x.sum(d), dims=True),
+    Op("sum_keepdim", lambda x, d: x.sum(d, keepdim=True), dims=True),
+    Op("mean", lambda x, d: x.mean(d), dims=True, **NONEMPTY),
+    Op("var", lambda x, d: x.var(d, correction=0), dims=True, **NONEMPTY),
+    Op("std", lambda x: x.std(0) if x.shape[0] > 1 else x.sum(), **NONEMPTY, distinct=True),
+    Op("amax", lambda x, d: x.amax(d), dims=True, **NONEMPTY, distinct=True),
+    Op("amin", lambda x: x.amin(), **NONEMPTY, distinct=True),
+    Op("max_dim", lambda x: x.max(-1).values, **NONEMPTY, distinct=True),
+    Op("min_dim", lambda x: x.min(0, keepdim=True).values, **NONEMPTY, distinct=True),
+    Op("prod", lambda x, d: x.prod(d), dims=True, away_from=(0.0,)),  # zeros: test_tensor
+    Op("logsumexp", lambda x, d: x.logsumexp(d), dims=True, **NONEMPTY),
+    Op("softmax", lambda x: x.softmax(-1), **NONEMPTY),
+    Op("log_softmax", lambda x: x.log_softmax(0), **NONEMPTY),
+    Op("norm", lambda x, d: x.norm(dim=d), dims=True, **NONEMPTY, away_from=(0.0,)),
+    Op("norm_p3", lambda x: x.norm(p=3), **NONEMPTY, low=0.2),
+    # linear algebra
+    Op("matmul", lambda a, b: a @ b, "matmul"),
+    # shape
+    Op("reshape", lambda x: x.reshape(-1)),
+    Op("transpose", lambda x: x.transpose(0, -1), min_dims=1),
+    Op("permute", lambda x: x.permute(*reversed(range(x.ndim)))),
+    Op("T", lambda x: x.T),
+    Op("squeeze_unsqueeze", lambda x: x.unsqueeze(0).unsqueeze(-1).squeeze(0)),
+    Op("flatten", lambda x: x.flatten()),
+    Op("expand", lambda x: x.unsqueeze(0).expand(2, *x.shape)),
+    Op("broadcast_to", lambda a, b: a.broadcast_to((a + b).shape), "binary"),
+    Op("cat", lambda *xs: minigrad.cat(xs, 0), "many"),
+    Op("stack", lambda *xs: minigrad.stack([x[:1] for x in xs], 1), "many"),
+    Op("split", lambda x: x.split(2, dim=0)[-1] * 3, min_dims=1),
+    Op("chunk", lambda x: x.chunk(2, dim=-1)[0], min_dims=1),
+    Op("pad", lambda x: x.pad((1, 2), value=0.5), min_dims=1),
+    Op("flip", lambda x: x.flip(0), min_dims=1),
+    Op("repeat", lambda x: x.repeat(2, *([1] * x.ndim))),
+    # indexing
+    Op("getitem", _index_cases, **NONEMPTY, away_from=(0.0,)),
+    Op("gather", lambda x: x.gather(0, minigrad.zeros(x.shape, dtype=minigrad.int64)), **NONEMPTY),
+    Op("masked_fill", lambda x: x.masked_fill(x.detach() > 0, 2.0), away_from=(0.0,)),
+    Op("index_select", lambda x: x.index_select(-1, minigrad.tensor([0, 0])), **NONEMPTY),
+    # conversions
+    Op("clone", lambda x: x.clone() * 2),
+]
