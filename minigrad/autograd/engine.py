@@ -14,6 +14,8 @@ so a chain of a million ops works.
 
 from __future__ import annotations
 
+import gc
+
 from minigrad.autograd.function import Context, _check_finite
 from minigrad.autograd.mode import mode, set_grad_enabled
 
@@ -139,6 +141,19 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
     for t in inputs:
         if t.grad_fn is not None:
             wanted_nodes[t.grad_fn] = id(t)
+    # Reference counting frees each gradient as soon as it is used; pausing the cyclic
+    # collector stops Python from re-scanning the whole graph again and again meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
+    """Call each node's backward in topological order and pass the gradients on."""
     with set_grad_enabled(create_graph):
         for node in _topological_order(list(node_grads)):
             grad = node_grads.pop(node, None)

@@ -97,13 +97,12 @@ class Context:
             )
         if self._versions:
             self._check_versions()
-        return tuple(self._unpack(value) for value in self._saved)
+        return tuple([self._unpack(value) for value in self._saved])
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
 
     def _unpack(self, value):
-        from minigrad.tensor import Tensor
-
+        Tensor = _tensor_class()
         if value is _OUTPUT:  # rebuilt as a Tensor whose node is this one: no cycle kept
             return Tensor._make(self._output, self.backend, self)
         if isinstance(value, Tensor) or not hasattr(value, "shape"):
@@ -141,46 +140,65 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the inputs' arrays; record the op if a gradient is wanted."""
-        from minigrad.tensor import Tensor
-
-        backend = _common_backend(cls, args, Tensor)
-        ctx = Context(cls, backend)
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        Tensor = _tensor_class()
+        backend, wants_grad, raw = None, False, []
+        for a in args:  # one pass: the arrays, their device, whether any needs a gradient
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a._backend
+                elif a._backend is not backend:
+                    _raise_mixed_devices(cls, args, Tensor)
+                wants_grad = wants_grad or a._requires_grad
+                raw.append(a.data)
+            else:
+                raw.append(a)
+        ctx = Context(cls, backend or _default_backend())
         out = cls.forward(ctx, *raw, **kwargs)
         if mode.anomaly:
             _check_finite(ctx.backend, out, _anomaly_source(cls))
-        track = mode.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        if not track:
+        if not (wants_grad and mode.grad_enabled):
             return Tensor._make(out, ctx.backend)
         _record(ctx, args, raw, out, Tensor)
         return Tensor._make(out, ctx.backend, ctx)
 
 
-def _common_backend(fn, args, Tensor):
-    """The one backend of all Tensor inputs, or a clear error naming the devices."""
-    backend = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            if backend is None:
-                backend, first = a._backend, i
-            elif a._backend is not backend:
-                raise RuntimeError(
-                    f"{fn.__name__}: expected all tensors on the same device, but input "
-                    f"{first} is on {backend.device} and input {i} is on "
-                    f"{a._backend.device}. Move one with .to('{backend.device}')."
-                )
-    if backend is None:
-        from minigrad.backend import get_backend, get_default_device
+def _tensor_class():
+    """minigrad.tensor imports this module, so the Tensor class is looked up once, late."""
+    global _Tensor
+    if _Tensor is None:
+        from minigrad.tensor import Tensor
 
-        backend = get_backend(get_default_device())
-    return backend
+        _Tensor = Tensor
+    return _Tensor
+
+
+_Tensor = None
+
+
+def _default_backend():
+    from minigrad.backend import get_backend, get_default_device
+
+    return get_backend(get_default_device())
+
+
+def _raise_mixed_devices(fn, args, Tensor):
+    """A clear error naming the two devices an op was given."""
+    tensors = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
+    (i, first) = tensors[0]
+    for j, other in tensors[1:]:
+        if other._backend is not first._backend:
+            raise RuntimeError(
+                f"{fn.__name__}: expected all tensors on the same device, but input {i} is "
+                f"on {first.device} and input {j} is on {other.device}. Move one with "
+                f".to('{first.device}')."
+            )
 
 
 def _record(ctx, args, raw, out, Tensor):
     """Make ``ctx`` a node of the graph: its edges and what it saved."""
     edges = []
     for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(a, Tensor) and a._requires_grad:
             edges.append(a if a.grad_fn is None else a.grad_fn)  # leaf tensor or node
         else:
             edges.append(None)

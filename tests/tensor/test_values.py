@@ -1,0 +1,198 @@
+"""Forward values of ops, against NumPy or hand computation (gradients: tests/ops)."""
+
+import math
+
+import numpy
+import pytest
+
+import minigrad
+
+
+def test_float32_stays_float32_through_ops():
+    x = minigrad.tensor([[0.5, 1.5], [2.0, 3.0]], requires_grad=True)
+    results = [
+        x + 1,
+        2 * x,
+        x / 3,
+        x**2,
+        2.0**x,
+        -x,
+        x.exp(),
+        x.log(),
+        x.sqrt(),
+        x.sigmoid(),
+        x.tanh(),
+        x.relu(),
+        x.gelu(),
+        x.softplus(),
+        x.clamp(0.7, 2.5),
+        x.erf(),
+        x.sum(),
+        x.mean(0),
+        x.var(),
+        x.std(1),
+        x.prod(),
+        x.logsumexp(1),
+        x.softmax(1),
+        x.log_softmax(0),
+        x.norm(),
+        x @ x,
+        x.max(),
+        minigrad.where(x > 1, x, 0.0),
+        x.leaky_relu(),
+        x.pad((1, 1)),
+        x.repeat(2, 1),
+        x[x > 1],
+        x.gather(1, minigrad.tensor([[0], [1]])),
+    ]
+    for r in results:
+        assert r.dtype == minigrad.float32, r
+    sum(r.sum() for r in results).backward()
+    assert x.grad.dtype == minigrad.float32
+
+
+def test_elementwise_values():
+    x = minigrad.tensor([-1.0, 0.0, 2.0])
+    assert x.relu().tolist() == [0.0, 0.0, 2.0]
+    assert x.leaky_relu(0.1).tolist() == pytest.approx([-0.1, 0.0, 2.0])
+    assert x.abs().tolist() == [1.0, 0.0, 2.0]
+    assert x.clamp(min=0.5).tolist() == [0.5, 0.5, 2.0]
+    assert x.sigmoid()[1].item() == 0.5
+    phi = [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in (-1.0, 0.0, 2.0)]
+    assert x.gelu().tolist() == pytest.approx([v * p for v, p in zip((-1, 0, 2), phi)], rel=1e-6)
+    assert x.gelu(approximate="tanh").tolist() == pytest.approx(x.gelu().tolist(), abs=1e-3)
+    assert x.softplus().tolist() == pytest.approx([math.log1p(math.exp(v)) for v in (-1, 0, 2)])
+    big = minigrad.tensor([1000.0, -1000.0])
+    assert big.sigmoid().tolist() == [1.0, 0.0]  # no overflow warning, no nan
+    assert big.softplus().tolist() == [1000.0, 0.0]
+
+
+def test_broadcasting_matches_numpy():
+    a = numpy.arange(6.0).reshape(3, 1, 2)
+    b = numpy.arange(4.0).reshape(2, 2)
+    got = minigrad.tensor(a) * minigrad.tensor(b) + 1
+    numpy.testing.assert_array_equal(got.numpy(), a * b + 1)
+
+
+def test_reductions_match_pytorch_conventions():
+    x = minigrad.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    assert x.sum().item() == 21.0
+    assert x.sum(dim=(0, 1)).item() == 21.0
+    assert x.mean(1).tolist() == [3.0, 4.0]
+    assert x.sum(0, keepdim=True).shape == (1, 3)
+    assert x.var(1).tolist() == pytest.approx([4.0, 4.0])  # unbiased: divides by N - 1
+    assert x.var(1, correction=0).tolist() == pytest.approx([8 / 3, 8 / 3])
+    values, indices = x.max(dim=1)
+    assert values.tolist() == [5.0, 6.0] and indices.tolist() == [1, 2]
+    values, indices = x.min(dim=0, keepdim=True)
+    assert values.tolist() == [[1.0, 2.0, 3.0]] and indices.tolist() == [[0, 1, 0]]
+    assert x.max().item() == 6.0 and x.argmax().item() == 5
+    assert x.prod(1).tolist() == [15.0, 48.0]
+    assert x.norm().item() == pytest.approx(math.sqrt(91))
+    assert x.norm(p=1).item() == 21.0
+    assert x.norm(p=float("inf")).item() == 6.0
+    lse = math.log(math.exp(1) + math.exp(5) + math.exp(3))
+    assert x.logsumexp(1)[0].item() == pytest.approx(lse)
+    assert x.softmax(1).sum(1).tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_softmax_and_logsumexp_are_stable_for_huge_logits():
+    x = minigrad.tensor([[1e4, 0.0, -1e4]])
+    assert x.softmax(1).tolist() == [[1.0, 0.0, 0.0]]
+    assert x.log_softmax(1).tolist()[0][:2] == [0.0, -1e4]
+    assert x.logsumexp(1).item() == 1e4
+
+
+def test_prod_gradient_with_zeros():
+    # d/dx_i prod(x) = product of the others; with one zero only that entry survives.
+    x = minigrad.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    x.prod().backward()
+    assert x.grad.tolist() == [0.0, 6.0, 0.0]
+    y = minigrad.tensor([0.0, 0.0, 3.0], requires_grad=True)
+    y.prod().backward()
+    assert y.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_max_gradient_is_shared_between_ties():
+    x = minigrad.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]
+    y = minigrad.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    y.max(dim=0).values.backward()  # with dim: the gradient goes to the returned index
+    assert y.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_shape_ops():
+    x = minigrad.arange(6).reshape(2, 3)
+    assert x.view(3, 2).tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert x.reshape(-1, 2).shape == (3, 2)
+    assert x.transpose(0, 1).tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert x.permute(1, 0).shape == (3, 2)
+    assert x.unsqueeze(1).shape == (2, 1, 3) and x.unsqueeze(-1).shape == (2, 3, 1)
+    assert x.unsqueeze(0).squeeze().shape == (2, 3) and x.unsqueeze(0).squeeze(0).shape == (2, 3)
+    assert x.flatten().tolist() == [0, 1, 2, 3, 4, 5]
+    assert x[:, :1].expand(2, 4).tolist() == [[0] * 4, [3] * 4]
+    assert minigrad.cat([x, x], 1).shape == (2, 6)
+    assert minigrad.stack([x, x], 0).shape == (2, 2, 3)
+    assert [p.shape for p in x.split(2, dim=1)] == [(2, 2), (2, 1)]
+    assert [p.shape for p in x.split([1, 2], dim=1)] == [(2, 1), (2, 2)]
+    assert [p.shape for p in x.chunk(3, dim=1)] == [(2, 1)] * 3
+    assert x.flip(1).tolist() == [[2, 1, 0], [5, 4, 3]]
+    assert x.repeat(1, 2).tolist() == [[0, 1, 2, 0, 1, 2], [3, 4, 5, 3, 4, 5]]
+    assert x.float().pad((1, 0), value=-1.0).tolist() == [[-1, 0, 1, 2], [-1, 3, 4, 5]]
+    assert x.float().pad((0, 0, 1, 0)).shape == (3, 3)  # pairs start from the last dim
+
+
+def test_indexing_like_numpy():
+    a = numpy.arange(24.0).reshape(2, 3, 4)
+    x = minigrad.tensor(a)
+    for key in [
+        1,
+        (0, 2),
+        (slice(None), 1),
+        (Ellipsis, -1),
+        (None, 0),
+        ([0, 1, 1], 2),
+        (slice(None), [2, 0]),
+        (a > 10,),
+    ]:
+        numpy.testing.assert_array_equal(x[key].numpy(), a[key])
+    assert x[minigrad.tensor([1, 0])].shape == (2, 3, 4)
+    assert x[x > 20].tolist() == [21.0, 22.0, 23.0]
+
+
+def test_repeated_integer_index_accumulates_gradient():
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_gather_masked_fill_index_select():
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.gather(1, minigrad.tensor([[1], [0]])).tolist() == [[2.0], [3.0]]
+    assert x.masked_fill(x > 2, 0.0).tolist() == [[1.0, 2.0], [0.0, 0.0]]
+    assert x.index_select(0, minigrad.tensor([1, 1])).tolist() == [[3.0, 4.0], [3.0, 4.0]]
+
+
+def test_comparisons_are_boolean_without_grad():
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for mask in (x > 1, x >= 2, x < 3, x <= 1, x == 2, x != 2):
+        assert mask.dtype == minigrad.bool and not mask.requires_grad
+    assert (x > 1).tolist() == [False, True, True]
+    assert ((x > 1) & (x < 3)).tolist() == [False, True, False]
+    assert (~(x > 1)).tolist() == [True, False, False]
+
+
+def test_matmul_follows_numpy_rules():
+    rng = numpy.random.default_rng(0)
+    cases = [
+        ((3,), (3,)),
+        ((2, 3), (3,)),
+        ((3,), (3, 4)),
+        ((5, 2, 3), (3, 4)),
+        ((1, 2, 3), (4, 3, 2)),
+    ]
+    for sa, sb in cases:
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        got = minigrad.tensor(a) @ minigrad.tensor(b)
+        numpy.testing.assert_allclose(got.numpy(), a @ b)
