@@ -15,6 +15,7 @@ so a chain of a million ops works.
 from __future__ import annotations
 
 import gc
+import sys
 
 from minigrad.autograd.function import Context, _check_finite
 from minigrad.autograd.mode import mode, set_grad_enabled
@@ -205,13 +206,22 @@ def _deliver_to_leaf(leaf, g, capture, only):
         return
     if only is not None and id(leaf) not in only:
         return
-    if leaf.grad is None:
-        # A fresh tensor: the caller's seed or an op's result must not be aliased.
-        leaf.grad = g if mode.grad_enabled else g.detach()._own()
-    elif mode.grad_enabled:
-        leaf.grad = leaf.grad + g  # keep the graph of the sum for create_graph
+    if mode.grad_enabled:  # create_graph: keep the graph of the gradient and of the sum
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = g.detach() if _owns_alone(g.data) else g.detach()._own()
     else:
         leaf.grad.data += g.data  # accumulate in place: no new array per step
+
+
+def _owns_alone(array) -> bool:
+    """True if no one else can see ``array``: it may become a .grad without a copy.
+
+    .grad is later changed in place (accumulation, clipping), so it must not share
+    memory with anything: not be a view, and be referenced by the gradient Tensor only
+    (references: that Tensor, the ``array`` argument, getrefcount's own argument).
+    """
+    return array.base is None and sys.getrefcount(array) <= 3
 
 
 def _call_backward(node, grad):
