@@ -59,3 +59,30 @@ class Matmul(Function):
         if db:
             grad_b = sum_to_shape(a2.transpose(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x W^T + b;  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum of dL/dy over rows
+
+    One op instead of transpose + matmul + add: fewer graph nodes, and the weight's
+    gradient comes out as one contiguous matrix product.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        out = ctx.xp.matmul(x, weight.T)
+        if bias is not None:
+            out += bias  # out is a fresh array: adding in place saves one allocation
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        dx, dw, db = ctx.needs_input_grad
+        rows = grad.reshape(-1, weight.shape[0])  # every leading axis is a batch axis
+        return (
+            grad @ weight if dx else None,
+            rows.T @ x.reshape(-1, weight.shape[1]) if dw else None,
+            rows.sum(0) if db else None,
+        )

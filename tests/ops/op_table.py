@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 import minigrad
+from minigrad.ops.linalg import Linear
 from minigrad.testing.strategies import broadcastable_shapes, shapes
 
 
@@ -58,6 +59,11 @@ def input_shapes(op, max_side=4):
         return broadcastable_shapes(min_dims=op.min_dims, **side).map(list)
     if op.inputs == "matmul":
         return _matmul_shapes()
+    if op.inputs == "linear":  # x (*, in), weight (out, in), bias (out,)
+        sizes = st.tuples(
+            shapes(max_dims=2, min_side=1, max_side=3), st.integers(1, 3), st.integers(1, 3)
+        )
+        return sizes.map(lambda t: [t[0] + (t[1],), (t[2], t[1]), (t[2],)])
     one_dim = shapes(min_dims=1, max_dims=1, min_side=1, max_side=max_side)
     return st.integers(1, 3).flatmap(lambda k: st.lists(one_dim, min_size=k, max_size=k))
 
@@ -127,6 +133,7 @@ OPS = [
     Op("norm_p3", lambda x: x.norm(p=3), **NONEMPTY, low=0.2),
     # linear algebra
     Op("matmul", lambda a, b: a @ b, "matmul"),
+    Op("linear", lambda x, w, b: Linear.apply(x, w, b), "linear"),
     # shape
     Op("reshape", lambda x: x.reshape(-1)),
     Op("transpose", lambda x: x.transpose(0, -1), min_dims=1),

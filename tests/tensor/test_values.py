@@ -196,3 +196,13 @@ def test_matmul_follows_numpy_rules():
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
         got = minigrad.tensor(a) @ minigrad.tensor(b)
         numpy.testing.assert_allclose(got.numpy(), a @ b)
+
+
+def test_fused_linear_matches_matmul_plus_bias():
+    from minigrad.ops.linalg import Linear
+
+    rng = numpy.random.default_rng(1)
+    x, w, b = (rng.standard_normal(s) for s in [(2, 5, 3), (4, 3), (4,)])
+    got = Linear.apply(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b))
+    numpy.testing.assert_allclose(got.numpy(), x @ w.T + b)
+    assert Linear.apply(minigrad.tensor(x), minigrad.tensor(w)).shape == (2, 5, 4)
