@@ -51,6 +51,11 @@ from minigrad.ops.shape import cat, stack
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor
 
+# The layers above the Tensor: each imports only what sits below it.
+from minigrad import data, nn, optim
+from minigrad import io, train, viz
+from minigrad.io import SerializationError, load, save
+
 device = Device
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype
 

@@ -35,6 +35,11 @@ class CupyBackend:
         self.device = Device(f"cuda:{index}")
         self.rng = cupy.random.RandomState(0)
 
+    def __deepcopy__(self, memo):
+        return self  # one backend per device: a copied tensor stays on the same device
+
+    __copy__ = __deepcopy__  # (called with no memo: the extra argument is unused)
+
     def asarray(self, data, dtype=None, copy=False):
         with self.xp.cuda.Device(self.index):
             if copy:

@@ -20,6 +20,11 @@ class NumpyBackend:
         self.rng = numpy.random.default_rng(0)
 
     # --- moving arrays in and out -------------------------------------------------
+    def __deepcopy__(self, memo):
+        return self  # one backend per device: a copied tensor stays on the same device
+
+    __copy__ = __deepcopy__  # (called with no memo: the extra argument is unused)
+
     def asarray(self, data, dtype=None, copy=False):
         """An array of this backend holding ``data``: a copy if ``copy``, else only if needed."""
         if type(data).__module__.startswith("cupy"):

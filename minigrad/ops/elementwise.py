@@ -17,6 +17,24 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _match(xp, a, b):
+    """A Python number meeting a float array becomes a 0-d array of that array's dtype.
+
+    NumPy 2 keeps float32 with a Python float by itself (NEP 50); NumPy 1.x promotes
+    a 0-d float32 array and a Python float to float64 (a loss's gradient is 0-d).
+    """
+    if _is_number(b) and getattr(a, "dtype", None) is not None and a.dtype.kind == "f":
+        return a, xp.asarray(b, dtype=a.dtype)
+    if _is_number(a) and getattr(b, "dtype", None) is not None and b.dtype.kind == "f":
+        return xp.asarray(a, dtype=b.dtype), b
+    return a, b
+
+
+def _is_number(x):
+    """A Python int or float (not a NumPy scalar: those are an op's own raw values)."""
+    return isinstance(x, (int, float)) and not hasattr(x, "dtype")
+
+
 # --- arithmetic --------------------------------------------------------------------
 
 
@@ -26,6 +44,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
+        a, b = _match(ctx.xp, a, b)
         return a + b
 
     @staticmethod
@@ -43,6 +62,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
+        a, b = _match(ctx.xp, a, b)
         return a - b
 
     @staticmethod
@@ -59,6 +79,7 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        a, b = _match(ctx.xp, a, b)
         ctx.save_for_backward(a, b)
         return a * b
 
@@ -77,6 +98,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        a, b = _match(ctx.xp, a, b)
         ctx.save_for_backward(a, b)
         return a / b
 
@@ -95,8 +117,9 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = a**b
-        ctx.save_for_backward(a, b, y)
+        base, exponent = _match(ctx.xp, a, b)
+        y = base**exponent
+        ctx.save_for_backward(a, b, y)  # b as given: a Python exponent stays a number
         return y
 
     @staticmethod

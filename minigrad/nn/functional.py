@@ -1,0 +1,689 @@
+"""nn.functional: every layer as a plain function, and the losses.
+
+A layer (``nn.Linear``) keeps its weights and calls the function form here
+(``linear(x, weight, bias)``), which holds no state. Everything is written with
+Tensor operations (or, where fusing pays, one op from ``minigrad/ops``), so
+gradients, and second derivatives, come for free.
+
+Every loss takes ``reduction``: "mean" (the default), "sum", or "none" (one loss
+per element or sample).
+
+    >>> import minigrad
+    >>> import minigrad.nn.functional as F
+    >>> logits = minigrad.tensor([[2.0, 0.0, 0.0]])
+    >>> round(F.cross_entropy(logits, minigrad.tensor([0])).item(), 4)
+    0.2395
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from minigrad import dtypes
+from minigrad.autograd.mode import no_grad
+from minigrad.ops.elementwise import gelu as _gelu
+from minigrad.ops.elementwise import where
+from minigrad.ops.linalg import Linear
+from minigrad.ops.loss import CrossEntropy
+from minigrad.ops.norm import Normalize
+from minigrad.tensor import Tensor
+
+# --- layers ------------------------------------------------------------------------
+
+
+def linear(input, weight, bias=None):
+    """y = x W^T + b, for x of shape (*, in_features) and W of shape (out_features, in_features).
+
+    >>> import minigrad
+    >>> x, w = minigrad.ones(2, 3), minigrad.ones(4, 3)
+    >>> linear(x, w, minigrad.zeros(4)).shape
+    (2, 4)
+    """
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        features = input.shape[-1] if input.ndim else "no"
+        raise RuntimeError(
+            f"linear: the input of shape {input.shape} has {features} features in its last "
+            f"dimension, but the weight of shape {weight.shape} expects {weight.shape[-1]} "
+            "(in_features)"
+        )
+    return Linear.apply(input, weight, bias)  # one fused op: x W^T + b
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p)
+    ("inverted" dropout: the expected value is unchanged, so eval needs no rescaling).
+    In eval (``training=False``) it returns ``input`` unchanged. The mask is drawn
+    from the seeded generator of the input's device.
+
+    >>> import minigrad
+    >>> dropout(minigrad.ones(4), p=0.5, training=False).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    backend = input._backend
+    dtype = input.dtype if input.dtype in (dtypes.float32, dtypes.float64) else dtypes.float32
+    keep = backend.rand(input.shape, dtype) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = (keep * scale).astype(input.dtype)  # 0 or 1/(1-p): a constant of the graph
+    return input * input._wrap(mask)
+
+
+def relu(input, inplace: bool = False):
+    """max(x, 0). (``inplace`` is accepted for PyTorch code; the result is a new tensor.)
+
+    >>> import minigrad
+    >>> relu(minigrad.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return input.relu()
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """x where x > 0, else negative_slope * x.
+
+    >>> import minigrad
+    >>> leaky_relu(minigrad.tensor([-1.0, 2.0]), 0.5).tolist()
+    [-0.5, 2.0]
+    """
+    return input.leaky_relu(negative_slope)
+
+
+def gelu(input, approximate: str = "none"):
+    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation).
+
+    >>> import minigrad
+    >>> round(gelu(minigrad.tensor(1.0)).item(), 4)
+    0.8413
+    """
+    return _gelu(input, approximate)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """ln(1 + e^(beta x)) / beta, a smooth relu (x itself where beta x > threshold).
+
+    >>> import minigrad
+    >>> round(softplus(minigrad.tensor(0.0)).item(), 4)      # ln 2
+    0.6931
+    """
+    return input.softplus(beta, threshold)
+
+
+def tanh(input):
+    """The hyperbolic tangent, in (-1, 1).
+
+    >>> import minigrad
+    >>> tanh(minigrad.tensor([0.0])).tolist()
+    [0.0]
+    """
+    return input.tanh()
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x), in (0, 1).
+
+    >>> import minigrad
+    >>> sigmoid(minigrad.tensor([0.0])).tolist()
+    [0.5]
+    """
+    return input.sigmoid()
+
+
+def _softmax_dim(ndim, name):
+    """PyTorch's old rule for a softmax without ``dim``: 0 for 0-, 1- and 3-d input, else 1."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None):
+    """e^(x_i) / sum_j e^(x_j) along ``dim``: each slice becomes a probability distribution.
+
+    >>> import minigrad
+    >>> softmax(minigrad.tensor([0.0, 0.0]), dim=0).tolist()
+    [0.5, 0.5]
+    """
+    dim = _softmax_dim(input.ndim, "softmax") if dim is None else dim
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=None):
+    """x_i - logsumexp(x) along ``dim``: the log of softmax, computed stably.
+
+    >>> import minigrad
+    >>> log_softmax(minigrad.tensor([1e4, 0.0]), dim=0).tolist()    # no overflow
+    [0.0, -10000.0]
+    """
+    dim = _softmax_dim(input.ndim, "log_softmax") if dim is None else dim
+    return input.log_softmax(dim)
+
+
+def pad(input, pad, mode: str = "constant", value=None):
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)``, pairs starting
+    from the last dimension. ``mode``: "constant" (with ``value``, default 0),
+    "reflect", "replicate" or "circular".
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([1.0, 2.0, 3.0])
+    >>> pad(x, (1, 1)).tolist(), pad(x, (2, 1), mode="reflect").tolist()
+    ([0.0, 1.0, 2.0, 3.0, 0.0], [3.0, 2.0, 1.0, 2.0, 3.0, 2.0])
+    """
+    if mode == "constant":
+        return input.pad(tuple(pad), 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected pairs of sizes, at most one per dimension, got {pad}")
+    xp = input.xp
+    out = input
+    for k in range(len(pad) // 2):  # each padded dimension is one gather of indices
+        dim, (lo, hi), n = input.ndim - 1 - k, pad[2 * k : 2 * k + 2], input.shape[-1 - k]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(
+                f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n} of "
+                f"dimension {dim}"
+            )
+        positions = xp.arange(-lo, n + hi)
+        if mode == "replicate":
+            positions = xp.clip(positions, 0, n - 1)
+        elif mode == "circular":
+            positions = positions % n
+        else:  # reflect: mirror around the first and last element, without repeating them
+            positions = xp.abs(positions)
+            positions = xp.where(positions > n - 1, 2 * (n - 1) - positions, positions)
+        out = out.index_select(dim, positions)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise each sample over its last ``len(normalized_shape)`` dimensions to mean 0
+    and variance 1, then scale by ``weight`` and shift by ``bias``.
+
+    >>> import minigrad
+    >>> y = layer_norm(minigrad.tensor([[1.0, 3.0]]), (2,))
+    >>> [round(v, 3) for v in y[0].tolist()]
+    [-1.0, 1.0]
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
+        raise RuntimeError(
+            f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {input.shape}"
+        )
+    out = Normalize.apply(input, dims=tuple(range(input.ndim - k, input.ndim)), eps=eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
+    """Normalise each channel (dimension 1) over the batch and spatial dimensions.
+
+    Training: use this batch's mean and (biased) variance, and update the running
+    statistics in place, if given: ``running = (1 - momentum) * running + momentum *
+    batch_stat``, with the *unbiased* variance (as PyTorch does). Eval: use the
+    running statistics instead.
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([[1.0], [3.0]])
+    >>> mean, var = minigrad.zeros(1), minigrad.ones(1)
+    >>> [round(v, 3) for v in batch_norm(x, mean, var, training=True).flatten().tolist()]
+    [-1.0, 1.0]
+    >>> mean.tolist(), var.tolist()        # 0.9 * 0 + 0.1 * 2,  0.9 * 1 + 0.1 * 2
+    ([0.20000000298023224], [1.100000023841858])
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input with at least 2 dimensions (N, C, ...), "
+            f"got shape {input.shape}"
+        )
+    channels = input.shape[1]
+    dims = (0,) + tuple(range(2, input.ndim))
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts over N and space
+    if training:
+        count = input.numel() // max(channels, 1)
+        if count <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        out = Normalize.apply(input, dims=dims, eps=eps)
+        if running_mean is not None or running_var is not None:
+            _update_running_stats(input, running_mean, running_var, dims, momentum, count)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+        mean = running_mean.reshape(per_channel)
+        inv_std = ((running_var + eps) ** -0.5).reshape(per_channel)
+        out = (input - mean) * inv_std
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def _update_running_stats(input, running_mean, running_var, dims, momentum, count):
+    """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
+    xp = input.xp
+    with no_grad():
+        if running_mean is not None:
+            mean = xp.mean(input.data, axis=dims)
+            running_mean.copy_(running_mean.data * (1 - momentum) + mean * momentum)
+        if running_var is not None:
+            var = xp.var(input.data, axis=dims, ddof=1)
+            running_var.copy_(running_var.data * (1 - momentum) + var * momentum)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` picked by the integer tensor ``input``: out[...] = weight[input[...]].
+
+    The gradient adds each output row's gradient into the row it came from; rows at
+    ``padding_idx`` get no gradient.
+
+    >>> import minigrad
+    >>> table = minigrad.tensor([[0.0, 0.0], [1.0, 2.0]])
+    >>> embedding(minigrad.tensor([1, 1, 0]), table).tolist()
+    [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]
+    """
+    if input.dtype.kind not in "iu":
+        raise TypeError(
+            f"embedding: indices must be integers (int64), got {input.dtype}; use .long()"
+        )
+    rows = weight.shape[0]
+    _check_indices(input, 0, rows, "embedding", f"an embedding table of {rows} rows")
+    out = weight[input]
+    if padding_idx is None:
+        return out
+    if padding_idx < 0:
+        padding_idx += rows
+    not_padding = (input != padding_idx).unsqueeze(-1)
+    return where(not_padding, out, out.detach())  # same values; no gradient at padding
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """Class indices as rows of 0s and 1s (int64): shape (*, num_classes).
+
+    >>> import minigrad
+    >>> one_hot(minigrad.tensor([0, 2]), 3).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer (int64) tensor, got {tensor.dtype}")
+    xp = tensor.xp
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("one_hot: cannot infer num_classes of an empty tensor")
+        num_classes = int(xp.max(tensor.data)) + 1
+    _check_indices(tensor, 0, num_classes, "one_hot", f"{num_classes} classes")
+    classes = xp.arange(num_classes)
+    return tensor._wrap((tensor.data[..., None] == classes).astype(dtypes.int64))
+
+
+def _check_indices(indices, low, high, name, what, ignore=None):
+    """Raise a clear IndexError naming the first index outside [low, high)."""
+    data = indices.data
+    bad = (data < low) | (data >= high)
+    if ignore is not None:
+        bad &= data != ignore
+    if indices.numel() and bool(bad.any()):
+        value = int(data[bad].reshape(-1)[0])
+        allowed = f"{low}..{high - 1}" + ("" if ignore is None else f", or {ignore} (ignored)")
+        raise IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+
+
+# --- losses ------------------------------------------------------------------------
+
+
+def _reduce(loss, reduction, name):
+    """Apply ``reduction`` to the per-element losses."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_reduction(reduction, name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def cross_entropy(
+    input, target, weight=None, ignore_index: int = -100, reduction="mean", label_smoothing=0.0
+):
+    """The cross-entropy between softmax(input) and the target, from logits.
+
+    ``input``: logits of shape (N, C), (C,) or (N, C, d1, ...). ``target``: class
+    indices (integers) of shape (N,), () or (N, d1, ...); or class probabilities
+    (floats) of the input's shape. ``weight``: a weight per class. Targets equal to
+    ``ignore_index`` count for nothing (also not in the mean's denominator).
+    ``label_smoothing`` mixes the target with the uniform distribution.
+
+    One fused op (minigrad/ops/loss.py): stable for any logits, derivative
+    (softmax - target) / N.
+
+    >>> import minigrad
+    >>> logits = minigrad.tensor([[1e4, 0.0], [0.0, 1e4]])
+    >>> cross_entropy(logits, minigrad.tensor([0, 1])).item()
+    0.0
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    batch_shape = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    is_index = _check_ce_target(input, target, batch_shape, classes, ignore_index)
+    _check_class_weight(weight, classes, input, "cross_entropy")
+    # The op works on rows: move the class dimension last and flatten the rest.
+    rows = _class_last(input, classes)
+    target_rows = (
+        target.reshape(-1) if is_index else _class_last(target.astype(input.dtype), classes)
+    )
+    loss = CrossEntropy.apply(
+        rows,
+        target_rows,
+        weight=None if weight is None else weight.data,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+    )
+    return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def _check_class_weight(weight, classes, input, name):
+    """A class weight is a tensor of C values on the input's device."""
+    if weight is None:
+        return
+    if weight.shape != (classes,):
+        raise ValueError(
+            f"{name}: weight should have one entry per class, shape ({classes},), "
+            f"got {weight.shape}"
+        )
+    if weight.device != input.device:
+        raise RuntimeError(
+            f"{name}: weight is on {weight.device} but the input is on {input.device}: "
+            f"move it with weight.to('{input.device}')"
+        )
+
+
+def _class_last(x, classes):
+    """(N, C, d1, ...) -> (N * d1 * ..., C);  (C,) -> (1, C)."""
+    if x.ndim == 1:
+        return x.reshape(1, classes)
+    if x.ndim > 2:
+        x = x.permute(0, *range(2, x.ndim), 1)
+    return x.reshape(-1, classes)
+
+
+def _check_ce_target(input, target, batch_shape, classes, ignore_index):
+    """Validate the target; True for class indices, False for probabilities."""
+    if not isinstance(target, Tensor):
+        raise TypeError(f"cross_entropy: target must be a Tensor, got {type(target).__name__}")
+    kind = target.dtype.kind
+    if kind in "iu":
+        if target.shape != batch_shape:
+            raise ValueError(
+                f"cross_entropy: for input of shape {input.shape} ({classes} classes), a "
+                f"class-index target must have shape {batch_shape}, got {target.shape}"
+                + _shape_hint(target.shape, batch_shape)
+            )
+        _check_indices(
+            target, 0, classes, "cross_entropy", f"{classes} classes", ignore=ignore_index
+        )
+        return True
+    if kind == "f":
+        if target.shape == input.shape:
+            return False
+        hint = ""
+        if target.shape == batch_shape:
+            hint = " These look like class indices: convert them with target.long()."
+        raise ValueError(
+            f"cross_entropy: a float target holds class probabilities and must have the "
+            f"input's shape {input.shape}, got {target.shape}.{hint}"
+        )
+    raise TypeError(
+        f"cross_entropy: target must hold class indices (int64) or probabilities (float), "
+        f"got {target.dtype}"
+    )
+
+
+def _shape_hint(got, want):
+    if got == want + (1,):
+        return f"; squeeze the last dimension: target.squeeze({len(want)})"
+    return ""
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="mean"):
+    """Negative log-likelihood: -input[n, target[n]] (times weight[target[n]]), for
+    ``input`` holding log-probabilities (e.g. from log_softmax), shape (N, C) or (N, C, d...).
+
+    >>> import minigrad
+    >>> nll_loss(minigrad.tensor([[-1.0, -2.0]]), minigrad.tensor([1])).item()
+    2.0
+    """
+    _check_reduction(reduction, "nll_loss")
+    if input.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    batch_shape = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.dtype.kind not in "iu" or target.shape != batch_shape:
+        raise ValueError(
+            f"nll_loss: expected class indices (int64) of shape {batch_shape} for input of "
+            f"shape {input.shape}, got {target.dtype} of shape {target.shape}"
+        )
+    _check_indices(target, 0, classes, "nll_loss", f"{classes} classes", ignore=ignore_index)
+    _check_class_weight(weight, classes, input, "nll_loss")
+    rows = _class_last(input, classes)
+    xp, labels = input.xp, target.data.reshape(-1)
+    valid = labels != ignore_index
+    safe = xp.where(valid, labels, 0)
+    picked = rows.gather(1, safe[:, None]).reshape(-1)  # log p of each row's target
+    w = valid.astype(input.dtype)
+    if weight is not None:
+        w = weight.data[safe].astype(input.dtype) * valid
+    loss = -picked * input._wrap(w)
+    if reduction == "none":
+        return loss.reshape(batch_shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / input._wrap(xp.asarray(xp.sum(w)))
+
+
+def _check_same_shape(input, target, name):
+    if input.shape != target.shape:
+        warnings.warn(
+            f"{name}: using a target size {target.shape} that is different to the input size "
+            f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error: (input - target)^2, reduced.
+
+    >>> import minigrad
+    >>> mse_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0])).item()
+    2.0
+    """
+    _check_reduction(reduction, "mse_loss")
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error: |input - target|, reduced.
+
+    >>> import minigrad
+    >>> l1_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0])).item()
+    1.0
+    """
+    _check_reduction(reduction, "l1_loss")
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target:
+    quadratic near the target, linear (robust to outliers) far from it.
+
+    >>> import minigrad
+    >>> huber_loss(minigrad.tensor([0.5, 3.0]), minigrad.zeros(2), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    _check_reduction(reduction, "huber_loss")
+    _check_same_shape(input, target, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - target
+    size = diff.abs()
+    loss = where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta: float = 1.0):
+    """Huber loss divided by ``beta``: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta.
+
+    >>> import minigrad
+    >>> smooth_l1_loss(minigrad.tensor([0.5, 3.0]), minigrad.zeros(2), "none").tolist()
+    [0.125, 2.5]
+    """
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    loss = huber_loss(input, target, "none", beta) * (1.0 / beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def _clamped_log(x):
+    """ln x, but never below -100 (PyTorch's rule for BCE, so that p = 0 gives a finite loss
+    and no NaN gradient)."""
+    positive = x > 0
+    safe = where(positive, x, 1.0)  # log of 1 where x <= 0: no inf, its gradient is unused
+    return where(positive, safe.log().clamp(min=-100.0), -100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
+
+    The logs are clamped at -100, as in PyTorch. Prefer
+    ``binary_cross_entropy_with_logits``, which takes logits and is exact.
+
+    >>> import minigrad
+    >>> round(binary_cross_entropy(minigrad.tensor([0.8]), minigrad.tensor([1.0])).item(), 4)
+    0.2231
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    if target.shape != input.shape:
+        raise ValueError(
+            f"binary_cross_entropy: using a target size ({target.shape}) that is different "
+            f"to the input size ({input.shape}) is not allowed; please ensure they have "
+            "the same size"
+        )
+    if input.numel() and not bool(((input.data >= 0) & (input.data <= 1)).all()):
+        raise RuntimeError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            "(they are probabilities; for logits use binary_cross_entropy_with_logits)"
+        )
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(x) and t, from logits x, computed stably:
+
+        loss = (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)
+
+    (softplus(-x) = -ln sigmoid(x) never overflows). ``pos_weight`` multiplies the
+    loss of the positive class (to balance rare positives).
+
+    >>> import minigrad
+    >>> x, t = minigrad.tensor([100.0, -100.0]), minigrad.tensor([1.0, 0.0])
+    >>> binary_cross_entropy_with_logits(x, t).item() < 1e-40     # ln(1 + e^-100)
+    True
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if target.shape != input.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: target size ({target.shape}) must be the "
+            f"same as input size ({input.shape})"
+        )
+    log_weight = 1.0 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + log_weight * (-input).softplus()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+# --- function forms that live beside their layers -------------------------------------
+# Convolution and pooling are ops (minigrad/ops/conv.py).
+from minigrad.ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+
+
+def __getattr__(name):
+    # scaled_dot_product_attention is written next to MultiheadAttention, in
+    # nn/layers/attention.py, which itself imports this file. Fetching it on first use
+    # (PEP 562) lets the two files be imported in either order.
+    if name == "scaled_dot_product_attention":
+        from minigrad.nn.layers.attention import scaled_dot_product_attention
+
+        return scaled_dot_product_attention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "linear",
+    "dropout",
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "softplus",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "pad",
+    "layer_norm",
+    "batch_norm",
+    "embedding",
+    "one_hot",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "smooth_l1_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "scaled_dot_product_attention",  # noqa: F822 - provided by __getattr__ above
+]

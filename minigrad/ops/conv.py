@@ -1,0 +1,449 @@
+"""Convolution and pooling over images (N, C, H, W), through sliding windows.
+
+A 2-d convolution slides a small kernel over the image and, at each position,
+takes the dot product of the kernel with the window under it:
+
+    y[n, o, p, q] = sum_{c, i, j} w[o, c, i, j] * x[n, c, s*p + d*i, s*q + d*j]
+
+(s: stride, d: dilation; with ``groups`` the channels split into independent
+groups and o only sees the c of its own group). Computing it pixel by pixel is
+a loop over everything; "im2col" turns it into one matrix product instead:
+
+1. ``_windows`` views x as an array of its windows, (N, C, kh, kw, Ho, Wo),
+   with ``as_strided``: no copy, just new strides into the same memory;
+2. ``_im2col`` copies that view into a matrix whose columns are the windows,
+   (C*kh*kw, N*Ho*Wo), so that the convolution is ``w_matrix @ columns``.
+
+Convolution is linear in x and linear in w, so both derivatives are again
+convolutions of a kind. All three are the same sum
+T(x, w, g) = sum g[n,o,p,q] w[o,c,i,j] x[n,c,s p + d i, s q + d j] differentiated
+with respect to one argument:
+
+- ``Conv2d(x, w)          = dT/dg``  (the forward pass)
+- ``ConvTranspose2d(g, w) = dT/dx``  (dL/dx: each window's gradient added back, "col2im")
+- ``Conv2dWeight(x, g)    = dT/dw``  (dL/dw: windows times gradients, one matmul)
+
+so the backward of each is written with the other two, and derivatives of any
+order work (the same trick as GetItem / IndexAdd in ops/index.py).
+
+Padding is not part of these ops: it is the ``pad`` op applied first (zeros for
+convolution and average pooling, -inf for max pooling), whose own derivative
+crops the padding off again. Average pooling is a convolution with a kernel of
+ones; max pooling picks one element per window, so its gradient is an index-add.
+"""
+
+from __future__ import annotations
+
+import math
+
+from minigrad.autograd.function import Function
+from minigrad.ops.index import IndexAdd
+
+# --- sliding windows: the one trick everything here uses ------------------------------
+
+
+def _windows(xp, x, kernel, stride, dilation):
+    """The view of x (N, C, H, W) as its windows, shape (N, C, kh, kw, Ho, Wo); no copy.
+
+    Moving one step along the kernel axis i moves d rows in x; moving one step
+    along the output axis p moves s rows: the strides say exactly that.
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    n, c, h, w = x.shape
+    ho = (h - dh * (kh - 1) - 1) // sh + 1
+    wo = (w - dw * (kw - 1) - 1) // sw + 1
+    bn, bc, bh, bw = x.strides  # in bytes; x may itself be a non-contiguous view
+    shape = (n, c, kh, kw, ho, wo)
+    strides = (bn, bc, bh * dh, bw * dw, bh * sh, bw * sw)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _im2col(xp, x, kernel, stride, dilation, groups):
+    """The windows of x as the columns of one matrix per group: (groups, C/g*kh*kw, N*Ho*Wo)."""
+    win = _windows(xp, x, kernel, stride, dilation)
+    n, c, kh, kw, ho, wo = win.shape
+    columns = xp.transpose(win, (1, 2, 3, 0, 4, 5))  # (C, kh, kw, N, Ho, Wo)
+    return columns.reshape(groups, (c // groups) * kh * kw, n * ho * wo)  # the one copy
+
+
+def _col2im(xp, columns, x_shape, kernel, stride, dilation, out_size):
+    """The adjoint of ``_im2col``: add every window's column back where it was cut from.
+
+    Overlapping windows share pixels, so their contributions add up. The loop is
+    over the kh*kw kernel offsets only: each adds a whole strided slice at once.
+    """
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = out_size
+    columns = columns.reshape(c, kh, kw, n, ho, wo)
+    out = xp.zeros((c, n, h, w), dtype=columns.dtype)  # channels first, like the columns
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            out[:, :, rows, cols] += columns[:, i, j]
+    return xp.ascontiguousarray(xp.transpose(out, (1, 0, 2, 3)))
+
+
+def _grad_matrix(xp, g, groups):
+    """dL/dy (N, O, Ho, Wo) as one matrix per group: (groups, O/g, N*Ho*Wo)."""
+    n, o, ho, wo = g.shape
+    return xp.transpose(g, (1, 0, 2, 3)).reshape(groups, o // groups, n * ho * wo)
+
+
+def _matmul_per_group(xp, a, b):
+    """a[g] @ b[g] for every group g. One group (the usual case) is one plain 2-d
+    product: NumPy's batched matmul can be several times slower than BLAS there."""
+    if a.shape[0] == 1:
+        return xp.matmul(a[0], b[0])[None]
+    return xp.matmul(a, b)
+
+
+def _output_size(size, kernel, stride, dilation):
+    return tuple(
+        (n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(size, kernel, stride, dilation)
+    )
+
+
+# --- the three faces of one trilinear sum ---------------------------------------------
+
+
+class Conv2d(Function):
+    """y[n,o,p,q] = sum_{c,i,j} w[o,c,i,j] x[n,c,s p+d i,s q+d j]  (no padding; per group);
+    dL/dx = ConvTranspose2d(dL/dy, w),  dL/dw = Conv2dWeight(x, dL/dy)"""
+
+    @staticmethod
+    def forward(ctx, x, w, *, stride, dilation, groups):
+        xp = ctx.xp
+        ctx.config = {"stride": stride, "dilation": dilation, "groups": groups}
+        ctx.save_for_backward(x, w)
+        kernel = w.shape[2:]
+        n, o = x.shape[0], w.shape[0]
+        ho, wo = _output_size(x.shape[2:], kernel, stride, dilation)
+        columns = _im2col(xp, x, kernel, stride, dilation, groups)  # (g, K, N*L)
+        y = _matmul_per_group(xp, w.reshape(groups, o // groups, -1), columns)  # (g, O/g, N*L)
+        return xp.ascontiguousarray(xp.transpose(y.reshape(o, n, ho, wo), (1, 0, 2, 3)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        dx, dw = ctx.needs_input_grad
+        return (
+            ConvTranspose2d.apply(grad, w, input_size=x.shape[2:], **ctx.config) if dx else None,
+            Conv2dWeight.apply(x, grad, kernel_size=w.shape[2:], **ctx.config) if dw else None,
+        )
+
+
+class ConvTranspose2d(Function):
+    """dx = the gradient of a convolution with respect to its input ("col2im"):
+    dx[n,c,s p+d i,s q+d j] += sum_o w[o,c,i,j] g[n,o,p,q];
+    dL/dg = Conv2d(dL/ddx, w),  dL/dw = Conv2dWeight(dL/ddx, g)"""
+
+    @staticmethod
+    def forward(ctx, g, w, *, input_size, stride, dilation, groups):
+        xp = ctx.xp
+        ctx.config = {"stride": stride, "dilation": dilation, "groups": groups}
+        ctx.save_for_backward(g, w)
+        n, o, ho, wo = g.shape
+        kernel = w.shape[2:]
+        x_shape = (n, w.shape[1] * groups) + tuple(input_size)
+        w_t = xp.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)  # (g, K, O/g)
+        columns = _matmul_per_group(xp, w_t, _grad_matrix(xp, g, groups))  # (g, K, N*L)
+        return _col2im(xp, columns, x_shape, kernel, stride, dilation, (ho, wo))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w = ctx.saved
+        dg, dw = ctx.needs_input_grad
+        return (
+            Conv2d.apply(grad, w, **ctx.config) if dg else None,
+            Conv2dWeight.apply(grad, g, kernel_size=w.shape[2:], **ctx.config) if dw else None,
+        )
+
+
+class Conv2dWeight(Function):
+    """dw = the gradient of a convolution with respect to its kernel:
+    dw[o,c,i,j] = sum_{n,p,q} g[n,o,p,q] x[n,c,s p+d i,s q+d j]  (one matmul);
+    dL/dx = ConvTranspose2d(g, dL/ddw),  dL/dg = Conv2d(x, dL/ddw)"""
+
+    @staticmethod
+    def forward(ctx, x, g, *, kernel_size, stride, dilation, groups):
+        xp = ctx.xp
+        ctx.config = {"stride": stride, "dilation": dilation, "groups": groups}
+        ctx.save_for_backward(x, g)
+        columns = _im2col(xp, x, kernel_size, stride, dilation, groups)  # (g, K, N*L)
+        dw = _matmul_per_group(
+            xp, _grad_matrix(xp, g, groups), xp.swapaxes(columns, 1, 2)
+        )  # (g, O/g, K)
+        o = g.shape[1]
+        return dw.reshape((o, x.shape[1] // groups) + tuple(kernel_size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved
+        dx, dg = ctx.needs_input_grad
+        return (
+            ConvTranspose2d.apply(g, grad, input_size=x.shape[2:], **ctx.config) if dx else None,
+            Conv2d.apply(x, grad, **ctx.config) if dg else None,
+        )
+
+
+def _window_argmax(xp, x, kernel, stride, dilation):
+    """Where each window's largest value is: flat positions into x (in C order), (N, C, Ho, Wo).
+
+    argmax over the kh*kw taps of each window gives the winning tap; its row is
+    the window's first row plus d times the tap's row in the kernel. Flat
+    positions (one integer each, rather than four index arrays) make the
+    scatter-add of the backward pass many times faster.
+    """
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    n, c, h, w = x.shape
+    win = _windows(xp, x, kernel, stride, dilation)
+    ho, wo = win.shape[4:]
+    best = xp.argmax(win.reshape(n, c, kh * kw, ho, wo), axis=2)  # first maximum on ties
+    rows = xp.arange(ho).reshape(ho, 1) * sh + (best // kw) * dh
+    cols = xp.arange(wo) * sw + (best % kw) * dw
+    planes = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)  # where each (n, c) plane starts
+    return planes + rows * w + cols
+
+
+class MaxPool2d(Function):
+    """y[n,c,p,q] = max over the window of x at (p, q)  (no padding);
+    dL/dx = dL/dy added at the place of each window's maximum (the first one on ties)"""
+
+    @staticmethod
+    def forward(ctx, x, *, kernel_size, stride, dilation):
+        where = _window_argmax(ctx.xp, x, kernel_size, stride, dilation)
+        ctx.where, ctx.shape = where.reshape(-1), x.shape
+        return x.reshape(-1)[where]
+
+    @staticmethod
+    def backward(ctx, grad):
+        flat = IndexAdd.apply(grad.reshape(-1), key=ctx.where, shape=(math.prod(ctx.shape),))
+        return flat.reshape(ctx.shape)
+
+
+# --- the functional forms ---------------------------------------------------------------
+
+
+def _pair(value, name):
+    """An int or a pair of ints as a pair: 3 -> (3, 3)."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
+    return value
+
+
+def _batched(op, x):
+    """x as (N, C, H, W), and whether a batch axis was added to a (C, H, W) input."""
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise RuntimeError(
+            f"{op}: expected a 4-d input (N, C, H, W) or a 3-d one (C, H, W), "
+            f"got shape {tuple(x.shape)}"
+        )
+    return x, False
+
+
+def _conv_padding(padding, kernel, stride, dilation):
+    """(top, bottom, left, right) from an int, a pair, 'valid' or 'same'."""
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(
+                f"conv2d: padding='same' needs stride 1 (the output keeps the input's size), "
+                f"got stride={stride}; give the padding as numbers instead"
+            )
+        # As PyTorch: the total d*(k-1) is split, with the odd one out at the end.
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
+    if isinstance(padding, str):
+        raise ValueError(
+            f"conv2d: padding must be an int, a pair, 'valid' or 'same', not {padding!r}"
+        )
+    ph, pw = _pair(padding, "padding")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"conv2d: padding must be >= 0, got {(ph, pw)}")
+    return (ph, ph, pw, pw)
+
+
+def _check_fits(op, size, kernel, dilation):
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if span[0] > size[0] or span[1] > size[1]:
+        raise RuntimeError(
+            f"{op}: the kernel covers {span[0]}x{span[1]} pixels (kernel {tuple(kernel)}, "
+            f"dilation {tuple(dilation)}) but the (padded) input is only {size[0]}x{size[1]}"
+        )
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation, as in PyTorch) of ``input`` (N, C, H, W) with
+    ``weight`` (out_channels, C/groups, kh, kw), plus ``bias`` (out_channels,).
+
+    ``padding``: an int, a pair, 'valid' (none) or 'same' (output as large as the input).
+
+    >>> import minigrad
+    >>> x = minigrad.ones(1, 1, 3, 3)
+    >>> conv2d(x, minigrad.ones(1, 1, 2, 2)).tolist()
+    [[[[4.0, 4.0], [4.0, 4.0]]]]
+    """
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    x, unbatched = _batched("conv2d", input)
+    if weight.ndim != 4:
+        raise RuntimeError(
+            f"conv2d: weight must be 4-d (out_channels, in_channels/groups, kh, kw), "
+            f"got shape {tuple(weight.shape)}"
+        )
+    out_channels, per_group = weight.shape[:2]
+    if out_channels % groups:
+        raise ValueError(
+            f"conv2d: out_channels ({out_channels}) must be divisible by groups ({groups})"
+        )
+    if x.shape[1] != per_group * groups:
+        raise RuntimeError(
+            f"conv2d: the input has {x.shape[1]} channels, but weight of shape "
+            f"{tuple(weight.shape)} with groups={groups} expects {per_group * groups} "
+            f"(weight.shape[1] x groups)"
+        )
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride}, {dilation}")
+    kernel = weight.shape[2:]
+    top, bottom, left, right = _conv_padding(padding, kernel, stride, dilation)
+    if top or bottom or left or right:
+        x = x.pad((left, right, top, bottom))
+    _check_fits("conv2d", x.shape[2:], kernel, dilation)
+    y = Conv2d.apply(x, weight, stride=stride, dilation=dilation, groups=groups)
+    if bias is not None:
+        y = y + bias.reshape(1, out_channels, 1, 1)
+    return y.squeeze(0) if unbatched else y
+
+
+def _pool_geometry(op, size, kernel, stride, padding, dilation, ceil_mode):
+    """Output size and the extra bottom/right padding that ``ceil_mode`` needs.
+
+    With ceil_mode the last window may hang over the edge (it is kept as long as
+    it starts inside the input or its left padding, as in PyTorch).
+    """
+    out, extra = [], []
+    for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        reach = n + 2 * p - span  # how far the first window can slide
+        if reach < 0:
+            raise RuntimeError(
+                f"{op}: the window covers {span} pixels but the padded input is only {n + 2 * p}"
+            )
+        steps = -(-reach // s) if ceil_mode else reach // s
+        if ceil_mode and steps * s >= n + p:
+            steps -= 1
+        out.append(steps + 1)
+        extra.append(max(0, steps * s + span - (n + 2 * p)))
+    return tuple(out), tuple(extra)
+
+
+def _pool_args(op, kernel_size, stride, padding, dilation):
+    """The settings as pairs; the stride defaults to the kernel size, as in PyTorch."""
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == () else _pair(stride, "stride")
+    dilation = _pair(dilation, "dilation")
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(
+            f"{op}: kernel_size, stride and dilation must be >= 1, got {kernel}, {stride}, "
+            f"{dilation}"
+        )
+    return kernel, stride, _pair(padding, "padding"), dilation
+
+
+def max_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """The largest value in each window (stride defaults to the kernel size).
+
+    Padding counts as -inf, so it is never chosen. With ``return_indices`` also
+    returns where each maximum was, as a flat index into its (H, W) plane.
+
+    >>> import minigrad
+    >>> x = minigrad.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    kernel, stride, padding, dilation = _pool_args(
+        "max_pool2d", kernel_size, stride, padding, dilation
+    )
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(
+                f"max_pool2d: padding {padding} must be at most half the window "
+                f"(kernel {kernel}, dilation {dilation})"
+            )
+    x, unbatched = _batched("max_pool2d", input)
+    out, extra = _pool_geometry(
+        "max_pool2d", x.shape[2:], kernel, stride, padding, dilation, ceil_mode
+    )
+    (ph, pw), (eh, ew) = padding, extra
+    if ph or pw or eh or ew:
+        x = x.pad((pw, pw + ew, ph, ph + eh), value=-math.inf)
+    y = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+    if return_indices:  # as PyTorch: flat positions in each unpadded (H, W) plane
+        height, width = x.shape[2:]
+        where = _window_argmax(x.xp, x.data, kernel, stride, dilation) % (height * width)
+        rows, cols = where // width - ph, where % width - pw
+        indices = x._wrap((rows * input.shape[-1] + cols).astype(x.xp.int64))
+        return (y.squeeze(0), indices.squeeze(0)) if unbatched else (y, indices)
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """The mean of each window (stride defaults to the kernel size).
+
+    The window sum is a convolution with a kernel of ones; the divisor is, as in
+    PyTorch, the window's size including zero padding (``count_include_pad``) or
+    only the input pixels in it, and never the part that ``ceil_mode`` hangs
+    over the edge.
+
+    >>> import minigrad
+    >>> x = minigrad.arange(16.0).reshape(1, 1, 4, 4)
+    >>> avg_pool2d(x, 2).tolist()
+    [[[[2.5, 4.5], [10.5, 12.5]]]]
+    """
+    kernel, stride, padding, _ = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
+    for p, k in zip(padding, kernel):
+        if p > k // 2:
+            raise ValueError(
+                f"avg_pool2d: padding {padding} must be at most half the kernel size {kernel}"
+            )
+    x, unbatched = _batched("avg_pool2d", input)
+    n, c, h, w = x.shape
+    out, (eh, ew) = _pool_geometry("avg_pool2d", (h, w), kernel, stride, padding, (1, 1), ceil_mode)
+    (ph, pw) = padding
+    xp = x.xp
+    ones = x._wrap(xp.ones((1, 1) + kernel, dtype=x.dtype))
+    planes = x.reshape(n * c, 1, h, w).pad((pw, pw + ew, ph, ph + eh))
+    sums = Conv2d.apply(planes, ones, stride=stride, dilation=(1, 1), groups=1)
+    if divisor_override:
+        divisor = float(divisor_override)
+    else:
+        # Count what each window covers: ones where a pixel (or counted padding) is.
+        counted = (h + 2 * ph, w + 2 * pw) if count_include_pad else (h, w)
+        pads = (0, ew, 0, eh) if count_include_pad else (pw, pw + ew, ph, ph + eh)
+        cover = x._wrap(xp.ones((1, 1) + counted, dtype=x.dtype)).pad(pads)
+        divisor = Conv2d.apply(cover, ones, stride=stride, dilation=(1, 1), groups=1)
+    y = (sums / divisor).reshape(n, c, *out)
+    return y.squeeze(0) if unbatched else y

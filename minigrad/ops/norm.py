@@ -1,0 +1,49 @@
+"""Normalisation: shift and scale values to mean 0 and variance 1 over some axes.
+
+LayerNorm normalises each sample over its feature axes; BatchNorm normalises
+each channel over the batch (and spatial) axes. Both are this one op followed by
+a learned scale and shift, which are ordinary elementwise ops.
+
+Written as ops on the pieces (mean, subtract, var, sqrt, divide), the backward
+pass would walk five nodes; fused into one, its derivative is one line. The plain
+composite version is in tests/nn/test_layers.py, which checks this one against it.
+"""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Function
+from minigrad.autograd.mode import mode
+
+
+class Normalize(Function):
+    """y = (x - mean) / sqrt(var + eps), mean and (biased) var over ``dims``;
+    dL/dx = (g - mean(g) - y * mean(g * y)) / sqrt(var + eps),  g = dL/dy
+
+    Why: y depends on x directly (1/sqrt(var + eps)), through the mean (whose
+    share removes mean(g)) and through the variance (whose share removes the
+    part of g along y, mean(g * y) * y).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, dims, eps=1e-5):
+        xp = ctx.xp
+        ctx.dims, ctx.eps = tuple(dims), float(eps)
+        centered = x - xp.mean(x, axis=ctx.dims, keepdims=True)
+        var = xp.mean(centered * centered, axis=ctx.dims, keepdims=True)
+        ctx.rstd = 1 / xp.sqrt(var + ctx.eps)
+        y = (centered * ctx.rstd).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        dims = ctx.dims
+        if mode.grad_enabled:
+            # create_graph: 1/sqrt(var + eps) must be a function of x in the graph, so
+            # that second derivatives see it; recompute it with Tensor ops.
+            rstd = (x.var(dim=dims, correction=0, keepdim=True) + ctx.eps) ** -0.5
+        else:
+            rstd = grad._wrap(ctx.rstd)  # first derivatives only: the saved value will do
+        centered_grad = grad - grad.mean(dim=dims, keepdim=True)
+        return rstd * (centered_grad - y * (grad * y).mean(dim=dims, keepdim=True))

@@ -1,0 +1,357 @@
+"""fit: the training loop, written out once, with validation and model selection.
+
+One epoch is::
+
+    model.train()
+    for x, y in train_loader:                 # a tqdm bar shows the running loss
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()                      # (and scheduler.step() if it is per batch)
+    model.eval()
+    with minigrad.no_grad():                  # validation: no graph, no dropout
+        val_loss = mean of loss_fn(model(x), y) over val_loader
+    scheduler.step()                          # per epoch (ReduceLROnPlateau: step(val_loss))
+    history.append(logs); callbacks.on_epoch_end(epoch, logs)
+
+Everything else in this file is bookkeeping around those lines.
+
+    >>> import minigrad
+    >>> from minigrad import nn, optim
+    >>> from minigrad.data import DataLoader, TensorDataset
+    >>> X = minigrad.randn(64, 3)
+    >>> y = X @ minigrad.tensor([[1.0], [-2.0], [0.5]])
+    >>> loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, seed=0)
+    >>> model = nn.Linear(3, 1)
+    >>> opt = optim.SGD(model.parameters(), lr=0.1)
+    >>> history = fit(model, nn.MSELoss(), opt, loader, epochs=20, progress=False)
+    >>> history["loss"][-1] < 1e-3
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad.autograd.mode import no_grad
+from minigrad.train.checkpoint import load_checkpoint
+from minigrad.train.history import History
+from minigrad.train.metrics import get_metric
+
+
+@dataclass
+class FitContext:
+    """What callbacks can see of the run (``callback.context``)."""
+
+    model: object
+    optimizer: object
+    scheduler: object = None
+    loss_fn: object = None
+    history: History = field(default_factory=History)
+    callbacks: list = field(default_factory=list)
+    epoch: int = 0
+    epochs: int = 0
+
+
+def fit(
+    model,
+    loss_fn,
+    optimizer,
+    train_loader,
+    val_loader=None,
+    epochs: int = 1,
+    scheduler=None,
+    metrics=None,
+    callbacks=None,
+    progress: bool = True,
+    device=None,
+    start_epoch: int = 0,
+    history: History | None = None,
+    resume_from=None,
+    scheduler_interval: str | None = None,
+    clip_grad_norm: float | None = None,
+) -> History:
+    """Train ``model`` for epochs ``start_epoch .. epochs - 1``; return the History.
+
+    Args:
+        model, loss_fn, optimizer: ``loss_fn(model(x), y)`` is minimised.
+        train_loader, val_loader: iterables of ``(x, y)`` batches (DataLoaders).
+            A loader with ``set_epoch`` is told each epoch's number, so a seeded
+            DataLoader shuffles the same way when a run is resumed.
+        scheduler: an ``optim.lr_scheduler`` object. It steps once per epoch;
+            ``ReduceLROnPlateau`` gets the validation loss (the training loss
+            without a val_loader). ``scheduler_interval="batch"`` steps it after
+            every batch instead (the default for ``OneCycleLR``).
+        metrics: a dict ``name -> fn(pred, target)``, or a list of names from
+            ``train.metrics.METRICS`` ("accuracy", "f1", "mse", "r2", ...). Each is
+            computed on the whole epoch's predictions, for training and validation
+            (logged as ``name`` and ``"val_" + name``).
+        callbacks: ``Callback`` objects (EarlyStopping, ModelCheckpoint, yours).
+        progress: a tqdm bar per epoch with the running loss; False for quiet runs.
+        device: move the model and every batch there (default: where the model is).
+        start_epoch, history: continue a run (``history`` is appended to).
+        resume_from: a checkpoint file written by ``ModelCheckpoint(...,
+            full_checkpoint=True)``: restores model, optimizer, scheduler, callbacks,
+            random state and history, and continues after its epoch.
+        clip_grad_norm: if given, clip the gradients' total norm to it before each step.
+
+    The model is in ``train()`` mode for training and ``eval()`` mode, under
+    ``no_grad``, for validation; it is left in the mode it came in.
+    """
+    callbacks = list(callbacks or [])
+    metric_fns = _metric_functions(metrics)
+    interval = _scheduler_interval(scheduler, scheduler_interval)
+    if device is not None:
+        model.to(device)
+    history = history if history is not None else History()
+    if resume_from is not None:
+        checkpoint = load_checkpoint(resume_from, model, optimizer, scheduler, callbacks)
+        start_epoch = int(checkpoint["epoch"]) + 1
+        history = History.from_dict(checkpoint.get("history") or {})
+    context = FitContext(
+        model, optimizer, scheduler, loss_fn, history, callbacks, start_epoch, epochs
+    )
+    was_training = getattr(model, "training", True)
+    for callback in callbacks:
+        callback.stop_training = False
+        callback.set_context(context)
+        callback.on_train_begin({})
+    for epoch in range(start_epoch, epochs):
+        context.epoch = epoch
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch, {})
+        logs = _run_epoch(
+            context,
+            train_loader,
+            val_loader,
+            metric_fns,
+            interval,
+            progress,
+            device,
+            clip_grad_norm,
+        )
+        if scheduler is not None and interval == "epoch":
+            _step_scheduler(scheduler, logs)
+        history.append(logs)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if any(callback.stop_training for callback in callbacks):
+            break
+    for callback in callbacks:
+        callback.on_train_end({})
+    model.train(was_training)
+    return history
+
+
+def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
+    """The mean loss (and metrics) of ``model`` over ``loader``, in eval mode, without grad.
+
+    ``metrics`` as in ``fit``. The model is left in the mode it came in.
+
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> model = nn.Linear(2, 1)
+    >>> batches = [(minigrad.ones(4, 2), minigrad.zeros(4, 1))]
+    >>> sorted(evaluate(model, nn.MSELoss(), batches))
+    ['loss']
+    """
+    metric_fns = _metric_functions(metrics)
+    was_training = getattr(model, "training", False)
+    model.eval()
+    total, count, preds, targets = 0.0, 0, [], []
+    with no_grad():
+        for x, y in _batches(loader):
+            x, y = _to_model_device(model, x, y, device=device)
+            out = model(x)
+            n = len(y)
+            total += float(loss_fn(out, y).item()) * n  # a mean over the batch, weighted by n
+            count += n
+            if metric_fns:
+                preds.append(out.numpy())
+                targets.append(y.numpy())
+    model.train(was_training)
+    logs = {"loss": total / max(count, 1)}
+    logs.update(_compute_metrics(metric_fns, preds, targets))
+    return logs
+
+
+def predict(model, loader_or_x, device=None):
+    """The model's outputs in eval mode without grad: for one input, or every batch of a loader.
+
+    >>> import minigrad
+    >>> from minigrad import nn
+    >>> predict(nn.Linear(2, 3), minigrad.ones(5, 2)).shape
+    (5, 3)
+    """
+    from minigrad.ops.shape import cat
+    from minigrad.tensor import Tensor
+
+    was_training = getattr(model, "training", False)
+    model.eval()
+    with no_grad():
+        if isinstance(loader_or_x, Tensor):
+            (x,) = _to_model_device(model, loader_or_x, device=device)
+            out = model(x)
+        else:
+            outs = []
+            for batch in loader_or_x:
+                x = batch[0] if isinstance(batch, (tuple, list)) else batch
+                (x,) = _to_model_device(model, x, device=device)
+                outs.append(model(x))
+            out = cat(outs)
+    model.train(was_training)
+    return out
+
+
+# --- one epoch ------------------------------------------------------------------------
+def _run_epoch(context, train_loader, val_loader, metric_fns, interval, progress, device, clip):
+    """Train for one epoch, then validate; return the epoch's logs."""
+    epoch, optimizer = context.epoch, context.optimizer
+    logs = {"lr": float(optimizer.param_groups[0]["lr"])}  # the rate this epoch starts with
+    bar = _progress_bar(train_loader, epoch, context.epochs, progress)
+    batches = _batches(_with_epoch(train_loader, epoch))
+    logs.update(_train_epoch(context, batches, bar, metric_fns, interval, clip))
+    if val_loader is not None:
+        val_logs = evaluate(
+            context.model, context.loss_fn, _with_epoch(val_loader, epoch), metric_fns, device
+        )
+        logs.update({"val_" + name: value for name, value in val_logs.items()})
+    bar.set_postfix({name: _short(value) for name, value in logs.items() if name != "lr"})
+    bar.close()
+    return logs
+
+
+def _train_epoch(context, batches, bar, metric_fns, interval, clip):
+    """Train on every batch; return {"loss": mean, metric: value}. ``bar`` shows progress."""
+    model, loss_fn, optimizer = context.model, context.loss_fn, context.optimizer
+    model.train()
+    total, count, preds, targets = 0.0, 0, [], []
+    for batch_index, (x, y) in enumerate(batches):
+        x, y = _to_model_device(model, x, y)
+        optimizer.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        if clip is not None:
+            from minigrad.nn.utils import clip_grad_norm_
+
+            clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        if context.scheduler is not None and interval == "batch":
+            context.scheduler.step()
+        value, n = float(loss.item()), len(y)
+        total, count = total + value * n, count + n
+        bar.set_postfix(loss=_short(total / count), refresh=False)
+        bar.update(1)
+        if metric_fns:
+            preds.append(out.detach().numpy())
+            targets.append(y.numpy())
+        for callback in context.callbacks:
+            callback.on_batch_end(batch_index, {"loss": value, "size": n})
+        if any(callback.stop_training for callback in context.callbacks):
+            break
+    logs = {"loss": total / max(count, 1)}
+    logs.update(_compute_metrics(metric_fns, preds, targets))
+    return logs
+
+
+def _step_scheduler(scheduler, logs: dict) -> None:
+    """One epoch step; a plateau scheduler is told the loss it watches."""
+    from minigrad.optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+# --- helpers --------------------------------------------------------------------------
+def _metric_functions(metrics) -> dict:
+    """{name: fn(pred, target)} from a dict, a list of names, or None."""
+    if metrics is None:
+        return {}
+    if isinstance(metrics, dict):
+        return dict(metrics)
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    return {name: get_metric(name) for name in metrics}
+
+
+def _compute_metrics(metric_fns: dict, preds: list, targets: list) -> dict:
+    if not metric_fns or not preds:
+        return {}
+    pred, target = np.concatenate(preds), np.concatenate(targets)
+    return {name: float(fn(pred, target)) for name, fn in metric_fns.items()}
+
+
+def _scheduler_interval(scheduler, interval):
+    if interval not in (None, "epoch", "batch"):
+        raise ValueError(f"scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if interval is None:
+        from minigrad.optim.lr_scheduler import OneCycleLR
+
+        interval = "batch" if isinstance(scheduler, OneCycleLR) else "epoch"
+    return interval
+
+
+def _to_model_device(model, *tensors, device=None):
+    """The batch's tensors moved to ``device`` or, by default, to the model's device."""
+    if device is None:
+        first = next(iter(model.parameters()), None)
+        device = None if first is None else first.device
+    if device is None:
+        return tensors
+    return tuple(t.to(device) if t.device != device else t for t in tensors)
+
+
+def _batches(loader):
+    """Each batch as an (x, y) pair, with a clear error for anything else."""
+    for batch in loader:
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise TypeError(
+                "fit and evaluate expect batches of (inputs, targets); got a "
+                f"{type(batch).__name__}"
+                + (f" of {len(batch)} items" if hasattr(batch, "__len__") else "")
+            )
+        yield batch
+
+
+def _with_epoch(loader, epoch):
+    """Tell a loader with ``set_epoch`` which epoch this is (a resumed run shuffles alike)."""
+    if hasattr(loader, "set_epoch"):
+        loader.set_epoch(epoch)
+    return loader
+
+
+def _progress_bar(loader, epoch, epochs, progress):
+    """A tqdm bar for one epoch (on stderr); it stays open for the validation numbers."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=_length(loader),
+        desc=f"epoch {epoch + 1}/{epochs}",
+        unit="batch",
+        disable=not progress,
+        leave=True,
+        dynamic_ncols=True,
+    )
+
+
+def _length(loader):
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def _short(value):
+    """A number short enough for the progress bar."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.4g}")
+    return value
+
+
+__all__ = ["FitContext", "evaluate", "fit", "predict"]

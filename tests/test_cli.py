@@ -1,0 +1,69 @@
+"""The `minigrad` command: the demo trains, keeps its best model and tests it; info reports."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import minigrad
+from minigrad.cli import main
+from minigrad.io import load
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(minigrad.__file__)))
+
+
+def test_demo_runs_as_a_command_and_prints_a_test_accuracy(tmp_path):
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "minigrad", "demo", "--epochs", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"^test accuracy: ([0-9.]+) \((\d+)/(\d+)", result.stdout, flags=re.M)
+    assert match, result.stdout
+    accuracy, correct, total = float(match[1]), int(match[2]), int(match[3])
+    assert (
+        0.0 <= accuracy <= 1.0
+        and total == 360
+        and accuracy == pytest.approx(correct / total, abs=1e-4)
+    )
+    assert accuracy > 0.5  # ten classes: chance is 0.1
+    assert "confusion matrix" in result.stdout and "epoch 2/2" in result.stderr  # the bars
+    assert {"best.safetensors", "scaler.safetensors", "history.json"} <= set(os.listdir(out))
+    weights = load(out / "best.safetensors")
+    assert weights["0.weight"].shape == (128, 64) and weights["3.weight"].shape == (10, 128)
+
+
+def test_the_cnn_demo_in_process(tmp_path, capsys):
+    assert main(["demo", "--model", "cnn", "--epochs", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", printed)[1])
+    assert 0.3 < accuracy <= 1.0
+    assert re.search(r"^  9 +(\d+ +){9}\d+$", printed, flags=re.M)  # the matrix's last row
+    assert load(tmp_path / "best.safetensors")["0.weight"].shape == (16, 1, 3, 3)
+
+
+@pytest.mark.skipif(minigrad.cuda.is_available(), reason="this machine has a GPU")
+def test_demo_on_cuda_without_a_gpu_is_a_clear_error(tmp_path, capsys):
+    assert main(["demo", "--device", "cuda", "--out", str(tmp_path)]) == 1
+    assert "minigrad demo: error:" in capsys.readouterr().err
+
+
+def test_info_reports_versions_and_devices(capsys):
+    assert main(["info"]) == 0
+    printed = capsys.readouterr().out
+    assert f"minigrad {minigrad.__version__}" in printed
+    assert re.search(r"^numpy \d", printed, flags=re.M) and "BLAS:" in printed
+    assert "cpu:" in printed and "cuda:" in printed
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["demo", "--model", "resnet"])

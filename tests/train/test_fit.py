@@ -1,0 +1,206 @@
+"""fit: the loop it runs, what it records, how it steps schedulers and calls callbacks."""
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn, optim
+from minigrad.data import DataLoader, TensorDataset
+from minigrad.train import Callback, History, evaluate, fit, predict
+
+
+def regression_data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3)).astype(np.float32)
+    y = X @ np.array([[1.0], [-2.0], [0.5]], np.float32) + 0.25
+    return minigrad.as_tensor(X), minigrad.as_tensor(y)
+
+
+def loaders(batch_size=16, seed=0):
+    X, y = regression_data()
+    train = DataLoader(
+        TensorDataset(X[:48], y[:48]), batch_size=batch_size, shuffle=True, seed=seed
+    )
+    val = DataLoader(TensorDataset(X[48:], y[48:]), batch_size=batch_size)
+    return train, val
+
+
+def test_one_epoch_of_fit_is_exactly_the_plain_loop():
+    train, _ = loaders()
+    minigrad.manual_seed(1)
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    fit(model, nn.MSELoss(), opt, train, epochs=2, progress=False)
+
+    train, _ = loaders()
+    minigrad.manual_seed(1)
+    by_hand = nn.Linear(3, 1)
+    opt = optim.SGD(by_hand.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.MSELoss()
+    for _ in range(2):
+        for x, y in train:
+            opt.zero_grad()
+            loss_fn(by_hand(x), y).backward()
+            opt.step()
+    for a, b in zip(model.parameters(), by_hand.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_history_records_losses_metrics_and_lr_per_epoch():
+    train, val = loaders()
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    mae = lambda pred, target: float(np.abs(np.asarray(pred) - np.asarray(target)).mean())
+    history = fit(
+        model, nn.MSELoss(), opt, train, val, epochs=5, metrics={"mae": mae}, progress=False
+    )
+    assert isinstance(history, History) and len(history) == 5
+    assert sorted(history.keys()) == ["loss", "lr", "mae", "val_loss", "val_mae"]
+    assert history["lr"] == [0.1] * 5
+    assert history["loss"][-1] < history["loss"][0] / 10  # it learns
+    # the logged val_loss is the validation loss of the final weights
+    assert history["val_loss"][-1] == pytest.approx(evaluate(model, nn.MSELoss(), val)["loss"])
+    assert history.best("val_loss")[0] == int(np.argmin(history["val_loss"]))
+
+
+def test_metric_names_and_classification():
+    X = minigrad.as_tensor(np.array([[-1.0], [1.0]] * 8, np.float32))
+    y = minigrad.tensor([0, 1] * 8)
+    loader = DataLoader(TensorDataset(X, y), batch_size=4)
+    model = nn.Linear(1, 2)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    history = fit(
+        model, nn.CrossEntropyLoss(), opt, loader, loader, epochs=10,
+        metrics=["accuracy", "f1"], progress=False,
+    )  # fmt: skip
+    assert history["accuracy"][-1] == 1.0 and history["val_f1"][-1] == 1.0
+
+
+class Probe(nn.Module):
+    """Records the mode and grad mode of every forward call."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 1)
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, minigrad.is_grad_enabled()))
+        return self.linear(x)
+
+
+def test_train_mode_for_training_eval_and_no_grad_for_validation():
+    train, val = loaders()
+    model = Probe().eval()
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), train, val, progress=False)
+    assert model.calls == [(True, True)] * len(train) + [(False, False)] * len(val)
+    assert model.training is False  # left in the mode it came in
+
+
+def test_epoch_schedulers_step_once_per_epoch():
+    train, _ = loaders()
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = fit(model, nn.MSELoss(), opt, train, epochs=5, scheduler=scheduler, progress=False)
+    assert history["lr"] == [1.0, 1.0, 0.5, 0.5, 0.25]
+    assert scheduler.last_epoch == 5
+
+
+def test_one_cycle_steps_per_batch():
+    train, _ = loaders()
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    scheduler = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, epochs=3, steps_per_epoch=len(train))
+    fit(model, nn.MSELoss(), opt, train, epochs=3, scheduler=scheduler, progress=False)
+    assert scheduler.last_epoch == 3 * len(train)
+
+
+def test_reduce_on_plateau_is_given_the_validation_loss():
+    train, val = loaders()
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    class Spy(optim.lr_scheduler.ReduceLROnPlateau):
+        def step(self, metrics):
+            seen.append(metrics)
+            super().step(metrics)
+
+    scheduler = Spy(opt, patience=0)
+    history = fit(model, nn.MSELoss(), opt, train, val, epochs=3, scheduler=scheduler,
+                  progress=False)  # fmt: skip
+    assert seen == history["val_loss"]
+
+
+class Recorder(Callback):
+    def __init__(self, stop_after=None):
+        super().__init__()
+        self.events, self.stop_after = [], stop_after
+
+    def on_train_begin(self, logs=None):
+        self.events.append("train_begin")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.events.append(f"epoch_begin {epoch}")
+
+    def on_batch_end(self, batch, logs=None):
+        assert logs["loss"] > 0
+        self.events.append(f"batch {batch}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        assert set(logs) == {"loss", "val_loss", "lr"}
+        assert self.context.history["loss"][-1] == logs["loss"]  # recorded before the callbacks
+        self.events.append(f"epoch_end {epoch}")
+        self.stop_training = epoch == self.stop_after
+
+    def on_train_end(self, logs=None):
+        self.events.append("train_end")
+
+
+def test_callbacks_are_called_in_order_and_can_stop_training():
+    train, val = loaders(batch_size=24)  # 2 batches per epoch
+    model = nn.Linear(3, 1)
+    recorder = Recorder(stop_after=1)
+    history = fit(
+        model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), train, val, epochs=10,
+        callbacks=[recorder], progress=False,
+    )  # fmt: skip
+    assert len(history) == 2
+    assert recorder.events == [
+        "train_begin",
+        "epoch_begin 0", "batch 0", "batch 1", "epoch_end 0",
+        "epoch_begin 1", "batch 0", "batch 1", "epoch_end 1",
+        "train_end",
+    ]  # fmt: skip
+    assert recorder.context.model is model
+
+
+def test_progress_bar_shows_epoch_running_loss_and_validation(capsys):
+    train, val = loaders()
+    model = nn.Linear(3, 1)
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), train, val, epochs=2)
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err
+    assert "loss=" in err and "val_loss=" in err
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), train, val, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_predict_and_evaluate_leave_the_mode_alone():
+    X, y = regression_data(8)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    model.train()
+    out = predict(model, X)
+    assert out.shape == (8, 1) and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy(), predict(model, X).numpy())  # no dropout
+    batches = DataLoader(TensorDataset(X, y), batch_size=3)
+    np.testing.assert_array_equal(predict(model, batches).numpy(), out.numpy())
+    assert model.training
+
+
+def test_batches_must_be_pairs():
+    model = nn.Linear(3, 1)
+    with pytest.raises(TypeError, match=r"batches of \(inputs, targets\)"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+            [minigrad.ones(2, 3)], progress=False)  # fmt: skip
