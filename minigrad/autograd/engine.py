@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from minigrad.autograd.function import Context, _check_finite
+from minigrad.autograd.function import Context, _check_finite, _tensor_class
 from minigrad.autograd.mode import mode, set_grad_enabled
 
 
@@ -160,16 +160,19 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
             grad = node_grads.pop(node, None)
             if grad is None:
                 continue
-            grad = _run_hooks(node.hooks, grad)
+            if node.hooks:
+                grad = _run_hooks(node.hooks, grad)
             if node in wanted_nodes:
                 capture[wanted_nodes[node]] = grad
-            _retain(node, grad)
+            if node.retained is not None:
+                _retain(node, grad)
             input_grads = _call_backward(node, grad)
             if not retain_graph:
                 node.release()
-            for edge, g in zip(node.edges, input_grads):
+            for i, (edge, g) in enumerate(zip(node.edges, input_grads)):
                 if edge is None or g is None:
                     continue
+                g = _checked(node, i, edge, g)
                 if type(edge) is Context:
                     _add(node_grads, edge, g)
                 else:
@@ -190,10 +193,9 @@ def _run_hooks(hooks, grad):
 
 def _retain(node, grad):
     """A non-leaf tensor that called retain_grad() gets its .grad here."""
-    if node.retained is not None:
-        tensor = node.retained()
-        if tensor is not None:
-            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    tensor = node.retained()
+    if tensor is not None:
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
 def _deliver_to_leaf(leaf, g, capture, only):
@@ -241,30 +243,24 @@ def _call_backward(node, grad):
             f"{node.name}.backward returned {len(result)} gradient(s) but forward took "
             f"{len(node.edges)} input(s): return one per input (None for non-tensors)"
         )
-    return [_as_grad(node, i, g) for i, g in enumerate(result)]
+    return result
 
 
-def _as_grad(node, i, g):
-    from minigrad.tensor import Tensor
-
-    edge = node.edges[i]
-    if edge is None or g is None:
-        return None
-    if not isinstance(g, Tensor):
+def _checked(node, i, edge, g):
+    """Input ``i``'s gradient as a Tensor, after checking that it has the input's shape."""
+    Tensor = _tensor_class()
+    if type(g) is not Tensor and not isinstance(g, Tensor):
         g = Tensor._make(node.backend.asarray(g), node.backend)
-    shape = _edge_shape(edge)
-    if tuple(g.shape) != shape:
+    shape = edge._out_shape if type(edge) is Context else edge.data.shape
+    if g.data.shape != shape:
+        got = tuple(g.data.shape)
         raise RuntimeError(
-            f"{node.name}.backward returned a gradient of shape {tuple(g.shape)} for input "
-            f"{i}, whose shape is {shape}{_broadcast_hint(tuple(g.shape), shape)}"
+            f"{node.name}.backward returned a gradient of shape {got} for input "
+            f"{i}, whose shape is {tuple(shape)}{_broadcast_hint(got, tuple(shape))}"
         )
     if mode.anomaly:
         _check_finite(node.backend, g.data, f"{node.name} (backward, input {i})")
     return g
-
-
-def _edge_shape(edge):
-    return tuple(edge.shape) if type(edge) is not Context else edge._out_shape
 
 
 def _broadcast_hint(got, want):

@@ -203,7 +203,7 @@ def _record(ctx, args, raw, out, Tensor):
         else:
             edges.append(None)
     ctx.edges = edges
-    ctx._out_shape = tuple(out.shape)
+    ctx._out_shape = out.shape
     ctx.needs_input_grad = tuple(e is not None for e in edges)
     ctx._versions = None
     if not ctx._saved:

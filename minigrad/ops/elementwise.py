@@ -18,21 +18,16 @@ def _shape(x):
 
 
 def _match(xp, a, b):
-    """A Python number meeting a float array becomes a 0-d array of that array's dtype.
+    """A Python float meeting a 0-d float array becomes a 0-d array of that dtype.
 
     NumPy 2 keeps float32 with a Python float by itself (NEP 50); NumPy 1.x promotes
     a 0-d float32 array and a Python float to float64 (a loss's gradient is 0-d).
     """
-    if _is_number(b) and getattr(a, "dtype", None) is not None and a.dtype.kind == "f":
+    if type(b) is float and getattr(a, "ndim", None) == 0 and a.dtype.kind == "f":
         return a, xp.asarray(b, dtype=a.dtype)
-    if _is_number(a) and getattr(b, "dtype", None) is not None and b.dtype.kind == "f":
+    if type(a) is float and getattr(b, "ndim", None) == 0 and b.dtype.kind == "f":
         return xp.asarray(a, dtype=b.dtype), b
     return a, b
-
-
-def _is_number(x):
-    """A Python int or float (not a NumPy scalar: those are an op's own raw values)."""
-    return isinstance(x, (int, float)) and not hasattr(x, "dtype")
 
 
 # --- arithmetic --------------------------------------------------------------------
