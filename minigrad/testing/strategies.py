@@ -54,9 +54,9 @@ def arrays(draw, shape=None, dtype=dtypes.float64, low=-3.0, high=3.0, contiguou
     The view is either a transpose of the transposed array or every other row
     of a taller one: same values, different strides, which ops must not care about.
     """
-    shape = draw(shapes()) if shape is None else tuple(shape)
-    if isinstance(shape, st.SearchStrategy):
-        shape = draw(shape)
+    shape = shapes() if shape is None else shape
+    # A strategy of shapes is drawn from first (tuple() of a strategy would fail).
+    shape = tuple(draw(shape) if isinstance(shape, st.SearchStrategy) else shape)
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
     layout = (
         "plain"
