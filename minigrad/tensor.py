@@ -219,8 +219,9 @@ class Tensor:
         return self._wrap(self.data)
 
     def _own(self) -> Tensor:
-        """This tensor with a private copy of its array."""
-        self.data = self.data.copy()
+        """This tensor with a private copy of its array (an array also where ``data`` is a
+        NumPy scalar, as NumPy's arithmetic on 0-d arrays gives)."""
+        self.data = self._backend.asarray(self.data, copy=True)
         return self
 
     def clone(self) -> Tensor:
@@ -390,7 +391,13 @@ class Tensor:
 
     # --- arithmetic -------------------------------------------------------------
     def _operand(self, other):
-        """``other`` as an op input: Tensors and Python numbers as they are, else a Tensor."""
+        """``other`` as an op input: Tensors and Python numbers as they are, else a Tensor.
+
+        A NumPy scalar counts as the Python number it holds, as in PyTorch: ``x /
+        numpy.sqrt(d)`` must not turn a float32 ``x`` into float64.
+        """
+        if isinstance(other, numpy.generic):
+            return other.item()
         if isinstance(other, (Tensor, int, float)):
             return other
         return Tensor(other, device=self.device)

@@ -219,11 +219,13 @@ def _deliver_to_leaf(leaf, g, capture, only):
 def _owns_alone(array) -> bool:
     """True if no one else can see ``array``: it may become a .grad without a copy.
 
-    .grad is later changed in place (accumulation, clipping), so it must not share
-    memory with anything: not be a view, and be referenced by the gradient Tensor only
-    (references: that Tensor, the ``array`` argument, getrefcount's own argument).
+    .grad is later changed in place (accumulation, clipping, ``zero_grad``), so it must
+    not share memory with anything: not be a view, and be referenced by the gradient
+    Tensor only (references: that Tensor, the ``array`` argument, getrefcount's own
+    argument). And it must be an array: NumPy's arithmetic on 0-d arrays gives NumPy
+    scalars, which cannot change in place, so a 0-d gradient is always copied (``_own``).
     """
-    return array.base is None and sys.getrefcount(array) <= 3
+    return array.ndim > 0 and array.base is None and sys.getrefcount(array) <= 3
 
 
 def _call_backward(node, grad):

@@ -153,12 +153,14 @@ class Function:
             else:
                 raw.append(a)
         ctx = Context(cls, backend or _default_backend())
-        out = cls.forward(ctx, *raw, **kwargs)
+        result = cls.forward(ctx, *raw, **kwargs)
+        # NumPy gives scalars for 0-d results; a Tensor holds an array (changeable in place).
+        out = ctx.xp.asarray(result) if result.ndim == 0 else result
         if mode.anomaly:
             _check_finite(ctx.backend, out, _anomaly_source(cls))
         if not (wants_grad and mode.grad_enabled):
             return Tensor._make(out, ctx.backend)
-        _record(ctx, args, raw, out, Tensor)
+        _record(ctx, args, raw, result, out, Tensor)
         return Tensor._make(out, ctx.backend, ctx)
 
 
@@ -194,8 +196,12 @@ def _raise_mixed_devices(fn, args, Tensor):
             )
 
 
-def _record(ctx, args, raw, out, Tensor):
-    """Make ``ctx`` a node of the graph: its edges and what it saved."""
+def _record(ctx, args, raw, result, out, Tensor):
+    """Make ``ctx`` a node of the graph: its edges and what it saved.
+
+    ``result`` is what forward returned (what it may have saved), ``out`` the array
+    the output Tensor holds (the same, or a 0-d array made from a NumPy scalar).
+    """
     edges = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
@@ -210,7 +216,7 @@ def _record(ctx, args, raw, out, Tensor):
         return
     saved, versions = [], []
     for value in ctx._saved:
-        if value is out:
+        if value is result:
             saved.append(_OUTPUT)
             ctx._output = out
             continue

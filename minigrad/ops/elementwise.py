@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from minigrad.autograd.function import Function
+from minigrad.dtypes import get_default_dtype
 from minigrad.ops.broadcast import sum_to_shape
 
 
@@ -18,16 +19,35 @@ def _shape(x):
 
 
 def _match(xp, a, b):
-    """A Python float meeting a 0-d float array becomes a 0-d array of that dtype.
+    """Give a Python number and an array the dtype PyTorch would give the result.
 
-    NumPy 2 keeps float32 with a Python float by itself (NEP 50); NumPy 1.x promotes
-    a 0-d float32 array and a Python float to float64 (a loss's gradient is 0-d).
+    - A Python float meeting an integer array makes a default-float result
+      (``arange(3) * 0.5`` is float32, as in PyTorch, not NumPy's float64).
+    - A Python number meeting a 0-d float array takes that array's dtype: NumPy 2
+      does so by itself (NEP 50), NumPy 1.x would promote to float64 (a loss's
+      gradient is 0-d, and a mean's backward divides it by a count).
     """
-    if type(b) is float and getattr(a, "ndim", None) == 0 and a.dtype.kind == "f":
-        return a, xp.asarray(b, dtype=a.dtype)
-    if type(a) is float and getattr(b, "ndim", None) == 0 and b.dtype.kind == "f":
-        return xp.asarray(a, dtype=b.dtype), b
+    if type(b) in (int, float) and hasattr(a, "dtype"):
+        a = _as_result_dtype(a, b)
+        return a, _number_like(xp, b, a)
+    if type(a) in (int, float) and hasattr(b, "dtype"):
+        b = _as_result_dtype(b, a)
+        return _number_like(xp, a, b), b
     return a, b
+
+
+def _as_result_dtype(array, number):
+    """``array`` as the dtype of ``array <op> number``: integers become float for a float."""
+    if type(number) is float and array.dtype.kind in "iub":
+        return array.astype(get_default_dtype())
+    return array
+
+
+def _number_like(xp, number, array):
+    """The number as a 0-d array of ``array``'s dtype where NumPy 1.x would promote."""
+    if array.ndim == 0 and array.dtype.kind == "f":
+        return xp.asarray(number, dtype=array.dtype)
+    return number
 
 
 # --- arithmetic --------------------------------------------------------------------
@@ -309,7 +329,8 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.mask = x > 0
-        return ctx.xp.maximum(x, 0)
+        # astype: NumPy 1.x makes max(0-d float32, 0) a float64
+        return ctx.xp.maximum(x, 0).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -418,9 +439,11 @@ class Minimum(Function):
 def _split(ctx, grad):
     da, db = ctx.needs_input_grad
     share_a = ctx.share_a.astype(grad.dtype)
+    # 1 - share_a before the cast: 1 - (0-d float32) would be float64 in NumPy 1.x
+    share_b = (1 - ctx.share_a).astype(grad.dtype)
     return (
         sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
-        sum_to_shape(grad * (1 - share_a), ctx.shapes[1]) if db else None,
+        sum_to_shape(grad * share_b, ctx.shapes[1]) if db else None,
     )
 
 

@@ -127,7 +127,7 @@ class Adam(Optimizer):
             v = v_max
 
         step_size = lr / (1 - beta1**t)
-        denom = xp.sqrt(v)
+        denom = xp.sqrt(v, out=xp.empty_like(v))  # a new array (for a 0-d v, not a NumPy scalar)
         denom /= math.sqrt(1 - beta2**t)
         denom += eps
         xp.divide(m, denom, out=denom)  # reuse the buffer: denom now holds m / denom

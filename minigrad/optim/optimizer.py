@@ -347,7 +347,7 @@ def soft_threshold_(p, threshold: float) -> None:
     [0.4, -0.0, -1.9]
     """
     xp = backend_of_array(p).xp
-    shrunk = xp.abs(p)
+    shrunk = xp.abs(p, out=xp.empty_like(p))  # a new array (for a 0-d p, not a NumPy scalar)
     shrunk -= threshold
     xp.maximum(shrunk, 0, out=shrunk)
     xp.copysign(shrunk, p, out=p)  # magnitude from shrunk, sign from p: no sign flips

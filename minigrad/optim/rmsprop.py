@@ -97,16 +97,17 @@ class RMSprop(Optimizer):
         v = state["square_avg"]
         v *= alpha
         v += (1 - alpha) * g * g
+        s = xp.empty_like(v)  # the denominator's own array (for a 0-d v, not a NumPy scalar)
         if group["centered"]:
             if "grad_avg" not in state:
                 state["grad_avg"] = xp.zeros_like(p)
             a = state["grad_avg"]
             a *= alpha
             a += (1 - alpha) * g
-            s = v - a * a  # the gradient's variance, estimated
+            xp.subtract(v, a * a, out=s)  # the gradient's variance, estimated
             xp.sqrt(s, out=s)
         else:
-            s = xp.sqrt(v)
+            xp.sqrt(v, out=s)
         s += eps
 
         if momentum > 0:

@@ -95,8 +95,9 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                # first step: b = g, undampened (a copy, in p's dtype: g may be p.grad itself)
-                buf = state["momentum_buffer"] = g.astype(p.dtype, copy=True)
+                # first step: b = g, undampened: a copy (g may be p.grad itself), an array
+                # (for a 0-d p, g = -grad is a NumPy scalar, which cannot change in place)
+                buf = state["momentum_buffer"] = xp.array(g, dtype=p.dtype)
             else:
                 buf *= momentum
                 buf += (1 - float(group["dampening"])) * g

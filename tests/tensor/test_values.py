@@ -206,3 +206,17 @@ def test_fused_linear_matches_matmul_plus_bias():
     got = Linear.apply(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b))
     numpy.testing.assert_allclose(got.numpy(), x @ w.T + b)
     assert Linear.apply(minigrad.tensor(x), minigrad.tensor(w)).shape == (2, 5, 4)
+
+
+def test_python_float_with_integers_gives_the_default_float():
+    assert (minigrad.arange(3) * 0.5).dtype == minigrad.float32
+    assert (0.5 * minigrad.arange(3)).tolist() == [0.0, 0.5, 1.0]
+    assert (minigrad.arange(3) * 2).dtype == minigrad.int64  # int with int stays int
+    assert (minigrad.tensor(3) * 0.5).item() == 1.5  # 0-d too
+
+
+def test_inplace_ops_change_a_0d_op_result():
+    y = minigrad.tensor(0.0).exp()  # NumPy returns a scalar here; the Tensor keeps an array
+    y.add_(1.0)
+    y.mul_(3.0)
+    assert y.item() == 6.0
