@@ -22,7 +22,7 @@ import numpy
 
 from minigrad import dtypes
 from minigrad.autograd import engine
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, _register_tensor_class
 from minigrad.autograd.mode import mode
 from minigrad.backend import Device, get_backend, get_default_device
 from minigrad.ops import elementwise as E
@@ -32,6 +32,7 @@ from minigrad.ops import reduce as R
 from minigrad.ops import shape as S
 from minigrad.ops.broadcast import BroadcastTo
 
+_AS_IS = (int, float)  # op inputs that need no conversion (Tensor joins below)
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])  # what max(dim) returns
 
 
@@ -119,7 +120,7 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return self.data.shape  # NumPy and CuPy shapes are tuples already
 
     @property
     def ndim(self) -> int:
@@ -396,6 +397,8 @@ class Tensor:
         A NumPy scalar counts as the Python number it holds, as in PyTorch: ``x /
         numpy.sqrt(d)`` must not turn a float32 ``x`` into float64.
         """
+        if type(other) in _AS_IS:  # the common case, checked first
+            return other
         if isinstance(other, numpy.generic):
             return other.item()
         if isinstance(other, (Tensor, int, float)):
@@ -822,3 +825,7 @@ def _device_of_array(data):
     if type(data).__module__.startswith("cupy"):
         return f"cuda:{data.device.id}"
     return get_default_device()
+
+
+_AS_IS += (Tensor,)
+_register_tensor_class(Tensor)

@@ -102,7 +102,7 @@ class Context:
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
 
     def _unpack(self, value):
-        Tensor = _tensor_class()
+        Tensor = _Tensor
         if value is _OUTPUT:  # rebuilt as a Tensor whose node is this one: no cycle kept
             return Tensor._make(self._output, self.backend, self)
         if isinstance(value, Tensor) or not hasattr(value, "shape"):
@@ -140,7 +140,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the inputs' arrays; record the op if a gradient is wanted."""
-        Tensor = _tensor_class()
+        Tensor = _Tensor
         backend, wants_grad, raw = None, False, []
         for a in args:  # one pass: the arrays, their device, whether any needs a gradient
             if isinstance(a, Tensor):
@@ -164,13 +164,14 @@ class Function:
         return Tensor._make(out, ctx.backend, ctx)
 
 
-def _tensor_class():
-    """minigrad.tensor imports this module, so the Tensor class is looked up once, late."""
+def _register_tensor_class(cls):
+    """minigrad/tensor.py imports this module, so it cannot be imported here: the
+    Tensor class registers itself once it exists."""
     global _Tensor
-    if _Tensor is None:
-        from minigrad.tensor import Tensor
+    _Tensor = cls
 
-        _Tensor = Tensor
+
+def _tensor_class():
     return _Tensor
 
 
@@ -202,16 +203,14 @@ def _record(ctx, args, raw, result, out, Tensor):
     ``result`` is what forward returned (what it may have saved), ``out`` the array
     the output Tensor holds (the same, or a 0-d array made from a NumPy scalar).
     """
-    edges = []
-    for a in args:
-        if isinstance(a, Tensor) and a._requires_grad:
-            edges.append(a if a.grad_fn is None else a.grad_fn)  # leaf tensor or node
-        else:
-            edges.append(None)
-    ctx.edges = edges
+    ctx.edges = edges = [
+        (a if a.grad_fn is None else a.grad_fn)  # a leaf tensor, or the node that made it
+        if isinstance(a, Tensor) and a._requires_grad
+        else None
+        for a in args
+    ]
     ctx._out_shape = out.shape
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
-    ctx._versions = None
+    ctx.needs_input_grad = tuple([e is not None for e in edges])
     if not ctx._saved:
         return
     saved, versions = [], []
@@ -219,16 +218,23 @@ def _record(ctx, args, raw, result, out, Tensor):
         if value is result:
             saved.append(_OUTPUT)
             ctx._output = out
-            continue
-        for a, r in zip(args, raw):
-            if value is r and isinstance(a, Tensor):
-                saved.append(a)
-                versions.append((a, a._version))
-                break
-        else:
+        elif not hasattr(value, "shape"):  # a number or other setting: kept as it is
             saved.append(value)
+        else:
+            tensor = _input_holding(value, args, raw, Tensor)
+            saved.append(value if tensor is None else tensor)
+            if tensor is not None:
+                versions.append((tensor, tensor._version))
     ctx._saved = tuple(saved)
     ctx._versions = versions
+
+
+def _input_holding(array, args, raw, Tensor):
+    """The input Tensor whose data is ``array`` (None: a constant array made in forward)."""
+    for a, r in zip(args, raw):
+        if r is array and isinstance(a, Tensor):
+            return a
+    return None
 
 
 def _anomaly_source(fn):

@@ -27,13 +27,18 @@ def _match(xp, a, b):
       does so by itself (NEP 50), NumPy 1.x would promote to float64 (a loss's
       gradient is 0-d, and a mean's backward divides it by a count).
     """
-    if type(b) in (int, float) and hasattr(a, "dtype"):
-        a = _as_result_dtype(a, b)
-        return a, _number_like(xp, b, a)
-    if type(a) in (int, float) and hasattr(b, "dtype"):
-        b = _as_result_dtype(b, a)
-        return _number_like(xp, a, b), b
+    if type(b) in _NUMBERS:
+        if a.ndim == 0 or a.dtype.kind != "f":  # a float array with axes needs nothing
+            a = _as_result_dtype(a, b)
+            b = _number_like(xp, b, a)
+    elif type(a) in _NUMBERS:
+        if b.ndim == 0 or b.dtype.kind != "f":
+            b = _as_result_dtype(b, a)
+            a = _number_like(xp, a, b)
     return a, b
+
+
+_NUMBERS = (int, float)
 
 
 def _as_result_dtype(array, number):
