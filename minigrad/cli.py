@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import platform
 import sys
 import time
@@ -33,15 +34,22 @@ PATIENCE = 8
 
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # every option after "bench" belongs to the benchmark suite
+        return _guarded("bench", lambda: bench(argv[1:]))
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    return _guarded(args.command, lambda: args.run(args))
+
+
+def _guarded(command, run) -> int:
     try:
-        return args.run(args)
+        return run()
     except CommandError as error:  # a problem with the arguments or the machine, not a bug
-        print(f"minigrad {args.command}: error: {error}", file=sys.stderr)
+        print(f"minigrad {command}: error: {error}", file=sys.stderr)
         return 1
 
 
@@ -53,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minigrad", description="minigrad: an autograd engine to learn deep learning from"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{demo,info}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,info,bench}")
     demo_parser = commands.add_parser(
         "demo", help="train a digit classifier, keep the best model, test it"
     )
@@ -68,7 +76,29 @@ def _parser() -> argparse.ArgumentParser:
     demo_parser.set_defaults(run=demo)
     info_parser = commands.add_parser("info", help="versions, BLAS, backends and GPUs")
     info_parser.set_defaults(run=info)
+    commands.add_parser("bench", help="CPU vs GPU benchmarks (options: minigrad bench --help)")
     return parser
+
+
+# --- minigrad bench -------------------------------------------------------------------
+def bench(options) -> int:
+    """Run the benchmark suite (``python -m benchmarks``) of the source checkout.
+
+    The suite lives in the repository's ``benchmarks/`` folder, beside the
+    ``minigrad/`` package of an editable install (``pip install -e .``).
+    """
+    import minigrad
+
+    root = pathlib.Path(minigrad.__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "__main__.py").is_file():
+        raise CommandError(
+            f"no benchmarks/ folder beside {root / 'minigrad'}: the benchmarks come with the "
+            "source repository; clone it and install it with pip install -e ."
+        )
+    sys.path.insert(0, str(root))
+    from benchmarks.__main__ import main as run_benchmarks
+
+    return run_benchmarks(options) or 0
 
 
 # --- minigrad demo --------------------------------------------------------------------

@@ -67,3 +67,12 @@ def test_no_command_prints_help(capsys):
     assert "demo" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["demo", "--model", "resnet"])
+
+
+def test_bench_hands_its_options_to_the_benchmark_suite(capsys):
+    from minigrad.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "--help"])
+    assert stop.value.code == 0
+    assert "--quick" in capsys.readouterr().out
