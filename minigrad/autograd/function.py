@@ -120,9 +120,11 @@ class Context:
                 )
 
     def release(self) -> None:
-        """Drop what forward saved: the graph below has been used and is freed."""
+        """Drop what forward saved or remembered: this part of the graph has been used."""
         self._saved = ()
         self._output = None
+        if hasattr(self, "__dict__"):  # masks, columns, settings an op kept on ctx
+            self.__dict__.clear()
         self.freed = True
 
 

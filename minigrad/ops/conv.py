@@ -122,7 +122,8 @@ class Conv2d(Function):
         ho, wo = _output_size(x.shape[2:], kernel, stride, dilation)
         columns = _im2col(xp, x, kernel, stride, dilation, groups)  # (g, K, N*L)
         y = _matmul_per_group(xp, w.reshape(groups, o // groups, -1), columns)  # (g, O/g, N*L)
-        return xp.ascontiguousarray(xp.transpose(y.reshape(o, n, ho, wo), (1, 0, 2, 3)))
+        # (N, O, Ho, Wo) as a view of the (O, N, Ho, Wo) product: the next op reads any layout
+        return xp.transpose(y.reshape(o, n, ho, wo), (1, 0, 2, 3))
 
     @staticmethod
     def backward(ctx, grad):
@@ -171,6 +172,8 @@ class Conv2dWeight(Function):
         xp = ctx.xp
         ctx.config = {"stride": stride, "dilation": dilation, "groups": groups}
         ctx.save_for_backward(x, g)
+        # The columns are cut again rather than kept from the forward pass: holding tens
+        # of megabytes until backward measured slower (benchmarks/, CNN step).
         columns = _im2col(xp, x, kernel_size, stride, dilation, groups)  # (g, K, N*L)
         dw = _matmul_per_group(
             xp, _grad_matrix(xp, g, groups), xp.swapaxes(columns, 1, 2)
@@ -188,23 +191,31 @@ class Conv2dWeight(Function):
         )
 
 
-def _window_argmax(xp, x, kernel, stride, dilation):
-    """Where each window's largest value is: flat positions into x (in C order), (N, C, Ho, Wo).
+def _window_max(xp, x, kernel, stride, dilation):
+    """Each window's largest value, and where it is: flat positions into x (in C order).
 
-    argmax over the kh*kw taps of each window gives the winning tap; its row is
-    the window's first row plus d times the tap's row in the kernel. Flat
-    positions (one integer each, rather than four index arrays) make the
-    scatter-add of the backward pass many times faster.
+    The loop runs over the kh*kw taps of the kernel (4 for a 2x2 pool), each one a
+    strided view of the whole image: keep the larger of the best so far and this tap.
+    A strict ">" keeps the first maximum on ties, as in PyTorch (a NaN propagates to
+    the value). The winning tap is updated with arithmetic, not a masked assignment:
+    on random data a mask's branches cost several times more. Flat positions (one
+    integer each, rather than four index arrays) make the backward's scatter-add fast.
     """
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     n, c, h, w = x.shape
-    win = _windows(xp, x, kernel, stride, dilation)
+    win = _windows(xp, x, kernel, stride, dilation)  # (N, C, kh, kw, Ho, Wo), a view
     ho, wo = win.shape[4:]
-    best = xp.argmax(win.reshape(n, c, kh * kw, ho, wo), axis=2)  # first maximum on ties
-    rows = xp.arange(ho).reshape(ho, 1) * sh + (best // kw) * dh
-    cols = xp.arange(wo) * sw + (best % kw) * dw
-    planes = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)  # where each (n, c) plane starts
-    return planes + rows * w + cols
+    best = win[:, :, 0, 0].copy()
+    best_tap = xp.zeros(best.shape, dtype=xp.int64)
+    for tap in range(1, kh * kw):
+        value = win[:, :, tap // kw, tap % kw]
+        best_tap += (value > best) * (tap - best_tap)  # this tap where it is larger
+        xp.maximum(best, value, out=best)
+    # flat position = where the window starts + where the winning tap sits in it
+    planes = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    starts = planes + xp.arange(ho).reshape(ho, 1) * (sh * w) + xp.arange(wo) * sw
+    tap_offsets = (xp.arange(kh).reshape(kh, 1) * (dh * w) + xp.arange(kw) * dw).reshape(-1)
+    return best, starts + tap_offsets[best_tap]
 
 
 class MaxPool2d(Function):
@@ -213,9 +224,9 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride, dilation):
-        where = _window_argmax(ctx.xp, x, kernel_size, stride, dilation)
+        y, where = _window_max(ctx.xp, x, kernel_size, stride, dilation)
         ctx.where, ctx.shape = where.reshape(-1), x.shape
-        return x.reshape(-1)[where]
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -395,7 +406,7 @@ def max_pool2d(
     y = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
     if return_indices:  # as PyTorch: flat positions in each unpadded (H, W) plane
         height, width = x.shape[2:]
-        where = _window_argmax(x.xp, x.data, kernel, stride, dilation) % (height * width)
+        where = _window_max(x.xp, x.data, kernel, stride, dilation)[1] % (height * width)
         rows, cols = where // width - ph, where % width - pw
         indices = x._wrap((rows * input.shape[-1] + cols).astype(x.xp.int64))
         return (y.squeeze(0), indices.squeeze(0)) if unbatched else (y, indices)
