@@ -22,21 +22,14 @@ import time
 import numpy
 
 import minigrad
+from benchmarks.workloads import cnn_layers
 from minigrad import nn
 from minigrad.backend import get_backend
 
 
 def cnn(batch=64):
     """conv 1->16 (3x3), relu, conv 16->32 (3x3), relu, maxpool 2, flatten, linear -> 10."""
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 3),
-        nn.ReLU(),
-        nn.Conv2d(16, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * 12 * 12, 10),
-    )
+    model = cnn_layers(nn)  # the same network as the suite's cnn_step workload
     forward_flops = 2 * batch * (16 * 26 * 26 * 1 * 9 + 32 * 24 * 24 * 16 * 9 + 32 * 12 * 12 * 10)
     return model, (batch, 1, 28, 28), forward_flops
 

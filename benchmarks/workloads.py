@@ -219,7 +219,7 @@ def _cnn_flops(batch):
     return 3 * batch * (conv1 + conv2 + linear)
 
 
-def _cnn_layers(nn):
+def cnn_layers(nn):
     return nn.Sequential(
         nn.Conv2d(1, 16, 3),
         nn.ReLU(),
@@ -236,7 +236,7 @@ def _cnn(batch, device):
     from minigrad import nn, optim
     from minigrad.nn import functional as F
 
-    model = _cnn_layers(nn).to(device)
+    model = cnn_layers(nn).to(device)
     optimizer = optim.SGD(model.parameters(), lr=0.01)
     x = minigrad.randn(batch, 1, 28, 28, device=device)
     y = minigrad.randint(0, 10, (batch,), device=device)
@@ -248,7 +248,7 @@ def _cnn_torch(batch, device):
     from torch import nn
     from torch.nn import functional as F
 
-    model = _cnn_layers(nn).to(device)
+    model = cnn_layers(nn).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     x = torch.randn(batch, 1, 28, 28, device=device)
     y = torch.randint(0, 10, (batch,), device=device)

@@ -187,21 +187,14 @@ def proportional_counts(class_counts, n_draws, rng):
     return counts
 
 
-class KFold:
-    """K-fold cross-validation: each row is in the test fold exactly once.
-
-    The rows are cut into ``n_splits`` consecutive folds (the first
-    ``n % n_splits`` folds get one row more), shuffled first if ``shuffle``.
-    ``split(X)`` yields ``(train_indices, test_indices)`` for each fold.
-
-    >>> [test.tolist() for _, test in KFold(3).split(np.zeros(7))]
-    [[0, 1, 2], [3, 4], [5, 6]]
-    """
+class _Folds:
+    """The settings KFold and StratifiedKFold share, checked once."""
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
         if not isinstance(n_splits, numbers.Integral) or n_splits < 2:
             raise ValueError(
-                f"KFold needs n_splits >= 2 (one fold to test, one to train), got {n_splits!r}"
+                f"{type(self).__name__} needs n_splits >= 2 (one fold to test, one to train), "
+                f"got {n_splits!r}"
             )
         if not shuffle and random_state is not None:
             raise ValueError(
@@ -214,6 +207,18 @@ class KFold:
     def get_n_splits(self, X=None, y=None):
         """The number of folds."""
         return self.n_splits
+
+
+class KFold(_Folds):
+    """K-fold cross-validation: each row is in the test fold exactly once.
+
+    The rows are cut into ``n_splits`` consecutive folds (the first
+    ``n % n_splits`` folds get one row more), shuffled first if ``shuffle``.
+    ``split(X)`` yields ``(train_indices, test_indices)`` for each fold.
+
+    >>> [test.tolist() for _, test in KFold(3).split(np.zeros(7))]
+    [[0, 1, 2], [3, 4], [5, 6]]
+    """
 
     def split(self, X, y=None):
         """Yield ``(train_indices, test_indices)`` for each fold of the rows of ``X``."""
@@ -230,7 +235,7 @@ class KFold:
             start += size
 
 
-class StratifiedKFold:
+class StratifiedKFold(_Folds):
     """K-fold cross-validation that keeps each class's proportion in every fold.
 
     Every class is dealt out over the folds as evenly as it can be (each fold
@@ -242,24 +247,6 @@ class StratifiedKFold:
     >>> [y[test].tolist() for _, test in StratifiedKFold(2).split(y, y)]
     [[0, 0, 1, 1], [0, 0, 1, 1]]
     """
-
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
-        if not isinstance(n_splits, numbers.Integral) or n_splits < 2:
-            raise ValueError(
-                f"StratifiedKFold needs n_splits >= 2 (one fold to test, one to train), "
-                f"got {n_splits!r}"
-            )
-        if not shuffle and random_state is not None:
-            raise ValueError(
-                "random_state has no effect with shuffle=False: set shuffle=True or drop it"
-            )
-        self.n_splits = int(n_splits)
-        self.shuffle = shuffle
-        self.random_state = random_state
-
-    def get_n_splits(self, X=None, y=None):
-        """The number of folds."""
-        return self.n_splits
 
     def split(self, X, y):
         """Yield ``(train_indices, test_indices)`` for each fold, stratified by the labels ``y``."""
