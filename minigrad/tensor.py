@@ -202,7 +202,7 @@ class Tensor:
         return bool(self.item())
 
     def __repr__(self):
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = _format_values(self.numpy())
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -794,6 +794,15 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _format_values(values):
+    """The values as PyTorch prints them: 4 decimals, or "1." when all are whole numbers."""
+    options = {"separator": ", ", "prefix": "tensor("}
+    finite = values[numpy.isfinite(values)] if values.dtype.kind == "f" else values
+    if values.dtype.kind == "f" and finite.size and (finite != numpy.round(finite)).any():
+        options.update(precision=4, floatmode="fixed")
+    return numpy.array2string(values, **options)
 
 
 def _sizes(args):
