@@ -694,7 +694,8 @@ class Tensor:
         if shape == self.shape:
             return self
         try:
-            self.xp.broadcast_shapes(self.shape, shape)
+            # plain tuples, so NumPy checks them for every device (CuPy may lack this function)
+            numpy.broadcast_shapes(self.shape, shape)
         except ValueError:
             raise RuntimeError(
                 f"expand: shape {self.shape} cannot be broadcast to {shape}"

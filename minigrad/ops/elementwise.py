@@ -485,8 +485,13 @@ def where(condition, a, b):
     """
     from minigrad.tensor import Tensor
 
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(a, b, condition=cond)
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    else:  # a list, bool or NumPy mask: onto the device of the values it chooses between
+        values = a if isinstance(a, Tensor) else b
+        if isinstance(values, Tensor):
+            condition = values._backend.asarray(condition)
+    return Where.apply(a, b, condition=condition)
 
 
 def maximum(a, b):
