@@ -75,6 +75,22 @@ class Parameter(Tensor):
         return copy
 
 
+class RemovableHandle:
+    """What registering a hook returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: dict, key: int):
+        self.hooks, self.key = hooks, key
+
+    def remove(self) -> None:
+        self.hooks.pop(self.key, None)
+
+
+def _add_hook(hooks: dict, hook) -> RemovableHandle:
+    key = max(hooks, default=-1) + 1
+    hooks[key] = hook
+    return RemovableHandle(hooks, key)
+
+
 # What load_state_dict(strict=False) returns, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -96,6 +112,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -103,7 +121,46 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in self._forward_pre_hooks.values():
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks.values():
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each forward; it may return new args.
+        Returns a handle whose ``remove()`` unregisters it.
+
+        >>> from minigrad import nn
+        >>> import minigrad
+        >>> layer = nn.Identity()
+        >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 2)
+        >>> layer(minigrad.ones(1)).tolist()
+        [2.0]
+        """
+        return _add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each forward (to look at or record
+        activations); it may return a replacement output. Returns a removable handle.
+
+        >>> from minigrad import nn
+        >>> import minigrad
+        >>> seen = []
+        >>> layer = nn.Linear(3, 2)
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        >>> _ = layer(minigrad.ones(4, 3))
+        >>> handle.remove()
+        >>> _ = layer(minigrad.ones(1, 3))
+        >>> seen
+        [(4, 2)]
+        """
+        return _add_hook(self._forward_hooks, hook)
 
     # --- registration: attributes that are Parameters, buffers or Modules --------------
     def __setattr__(self, name, value):

@@ -432,3 +432,28 @@ def test_any_entry_point_imports_cleanly(first_import):
     code = f"{first_import}; import minigrad.nn as nn; nn.functional.scaled_dot_product_attention"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_forward_hooks_see_and_replace_inputs_and_outputs():
+    import minigrad
+    from minigrad import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    activations = {}
+    handle = model[1].register_forward_hook(
+        lambda module, args, output: activations.__setitem__("relu", output)
+    )
+    x = minigrad.randn(5, 3)
+    out = model(x)
+    assert activations["relu"].shape == (5, 4) and (activations["relu"] >= 0).all()
+    handle.remove()
+    activations.clear()
+    model(x)
+    assert activations == {}
+    doubled = model[0].register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+    assert not (model(x) == out).all()  # the first layer now sees 2x
+    doubled.remove()
+    assert (model(x) == out).all()
+    zeroed = model.register_forward_hook(lambda module, args, output: output * 0)
+    assert (model(x) == 0).all()
+    zeroed.remove()
