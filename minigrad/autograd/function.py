@@ -205,14 +205,15 @@ def _record(ctx, args, raw, result, out, Tensor):
     ``result`` is what forward returned (what it may have saved), ``out`` the array
     the output Tensor holds (the same, or a 0-d array made from a NumPy scalar).
     """
-    ctx.edges = edges = [
-        (a if a.grad_fn is None else a.grad_fn)  # a leaf tensor, or the node that made it
-        if isinstance(a, Tensor) and a._requires_grad
-        else None
-        for a in args
-    ]
-    ctx._out_shape = out.shape
-    ctx.needs_input_grad = tuple([e is not None for e in edges])
+    edges, needs = [], []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            edges.append(a if a.grad_fn is None else a.grad_fn)  # a leaf, or its maker node
+            needs.append(True)
+        else:
+            edges.append(None)
+            needs.append(False)
+    ctx.edges, ctx.needs_input_grad, ctx._out_shape = edges, tuple(needs), out.shape
     if not ctx._saved:
         return
     saved, versions = [], []
