@@ -106,18 +106,18 @@ def _roots(tensors, grads):
 
 def _topological_order(roots):
     """Nodes reachable from ``roots``, each after every node that sends it a gradient."""
-    pending = {}  # node -> number of nodes above it that still have to run
+    pending = dict.fromkeys(roots, 0)  # node -> how many nodes above it still have to run
     stack = list(roots)
-    seen = set(roots)
-    while stack:
+    while stack:  # a depth-first walk with an explicit stack: no recursion limit
         node = stack.pop()
         for edge in node.edges:
             if type(edge) is Context:
-                pending[edge] = pending.get(edge, 0) + 1
-                if edge not in seen:
-                    seen.add(edge)
+                if edge in pending:
+                    pending[edge] += 1
+                else:  # first time this node is reached: count it, then walk below it
+                    pending[edge] = 1
                     stack.append(edge)
-    ready = [node for node in roots if pending.get(node, 0) == 0]
+    ready = [node for node in roots if pending[node] == 0]
     order = []
     while ready:
         node = ready.pop()
@@ -162,7 +162,7 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
                 continue
             if node.hooks:
                 grad = _run_hooks(node.hooks, grad)
-            if node in wanted_nodes:
+            if wanted_nodes and node in wanted_nodes:  # grad() asked for this tensor
                 capture[wanted_nodes[node]] = grad
             if node.retained is not None:
                 _retain(node, grad)
