@@ -301,7 +301,7 @@ class Tensor:
             hooks = []
             setattr(owner, attribute, hooks)
         hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
@@ -788,11 +788,14 @@ class ToDevice(Function):
         return grad.to(ctx.source)
 
 
-class _HookHandle:
-    def __init__(self, hooks, hook):
+class RemovableHandle:
+    """What registering a hook returns (on a Tensor or a Module): ``remove()`` takes the
+    hook off its list again."""
+
+    def __init__(self, hooks: list, hook):
         self.hooks, self.hook = hooks, hook
 
-    def remove(self):
+    def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
 

@@ -30,7 +30,7 @@ from minigrad import dtypes
 from minigrad.autograd.mode import no_grad
 from minigrad.backend import Device, backend_of_array, get_backend
 from minigrad.factories import zeros
-from minigrad.tensor import Tensor
+from minigrad.tensor import RemovableHandle, Tensor
 
 
 class Parameter(Tensor):
@@ -75,22 +75,6 @@ class Parameter(Tensor):
         return copy
 
 
-class RemovableHandle:
-    """What registering a hook returns: ``remove()`` takes the hook off again."""
-
-    def __init__(self, hooks: dict, key: int):
-        self.hooks, self.key = hooks, key
-
-    def remove(self) -> None:
-        self.hooks.pop(self.key, None)
-
-
-def _add_hook(hooks: dict, hook) -> RemovableHandle:
-    key = max(hooks, default=-1) + 1
-    hooks[key] = hook
-    return RemovableHandle(hooks, key)
-
-
 # What load_state_dict(strict=False) returns, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -112,8 +96,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -121,12 +105,12 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        for hook in self._forward_pre_hooks.values():
+        for hook in self._forward_pre_hooks:
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
         output = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
+        for hook in self._forward_hooks:
             changed = hook(self, args, output)
             if changed is not None:
                 output = changed
@@ -143,7 +127,8 @@ class Module:
         >>> layer(minigrad.ones(1)).tolist()
         [2.0]
         """
-        return _add_hook(self._forward_pre_hooks, hook)
+        self._forward_pre_hooks.append(hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """Call ``hook(module, args, output)`` after each forward (to look at or record
@@ -160,7 +145,8 @@ class Module:
         >>> seen
         [(4, 2)]
         """
-        return _add_hook(self._forward_hooks, hook)
+        self._forward_hooks.append(hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     # --- registration: attributes that are Parameters, buffers or Modules --------------
     def __setattr__(self, name, value):

@@ -209,7 +209,7 @@ class Optimizer:
 
     def _step_one(self, param: Tensor, group: dict) -> None:
         """The three visible steps for one parameter: penalize, update, shrink."""
-        p, xp = param.data, get_backend(param.device).xp
+        p, xp = param.data, param.xp
         g = self._penalized_grad(param, group)  # 1. coupled L2 and L1 terms
         state = self.state.setdefault(param, {})
         self._update(p, g, state, group, xp)  # 2. the optimizer's own rule, in place on p
@@ -224,8 +224,7 @@ class Optimizer:
         copy. Without any term the gradient array is returned as it is, so update
         rules must treat ``g`` as read-only.
         """
-        grad, p = param.grad.data, param.data
-        xp = get_backend(param.device).xp
+        grad, p, xp = param.grad.data, param.data, param.xp
         weight_decay = 0.0 if self.decoupled_weight_decay else float(group["weight_decay"])
         l1 = 0.0 if group["l1_proximal"] else float(group["l1"])
         maximize = group["maximize"]
