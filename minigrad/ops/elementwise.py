@@ -183,7 +183,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.sign
+        return grad * grad._wrap(ctx.sign)  # a constant: no copy
 
 
 # --- exponentials and logarithms ---------------------------------------------------
@@ -290,7 +290,24 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return grad * (1 - y * y)
+        return TanhBackward.apply(grad, y)
+
+
+class TanhBackward(Function):
+    """z = g (1 - y^2), Tanh's backward as one op (as PyTorch's tanh_backward);
+    dz/dg = 1 - y^2, dz/dy = -2 g y"""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        # astype: NumPy 1.x turns a 0-d float32 and a Python number into float64
+        return (g * (1 - y * y)).astype(y.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, y = ctx.saved
+        dg, dy = ctx.needs_input_grad
+        return (grad * (1 - y * y) if dg else None, grad * g * y * -2 if dy else None)
 
 
 class Sigmoid(Function):
@@ -308,7 +325,22 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return grad * y * (1 - y)
+        return SigmoidBackward.apply(grad, y)
+
+
+class SigmoidBackward(Function):
+    """z = g y (1 - y), Sigmoid's backward as one op;  dz/dg = y (1 - y), dz/dy = g (1 - 2y)"""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return (g * y * (1 - y)).astype(y.dtype, copy=False)  # float32 stays float32
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, y = ctx.saved
+        dg, dy = ctx.needs_input_grad
+        return (grad * y * (1 - y) if dg else None, grad * g * (1 - 2 * y) if dy else None)
 
 
 class Erf(Function):
@@ -339,7 +371,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.mask
+        return grad * grad._wrap(ctx.mask)  # a constant: no copy
 
 
 class LeakyRelu(Function):
@@ -352,7 +384,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.scale
+        return grad * grad._wrap(ctx.scale)  # a constant: no copy
 
 
 class Softplus(Function):
@@ -410,7 +442,7 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.inside
+        return grad * grad._wrap(ctx.inside)  # a constant: no copy
 
 
 class Maximum(Function):
