@@ -154,7 +154,13 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
 
 
 def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
-    """Call each node's backward in topological order and pass the gradients on."""
+    """Call each node's backward in topological order and pass the gradients on.
+
+    This loop runs once per op of the graph, so the common path is written out
+    here rather than spread over small functions: the per-op cost of backward is
+    mostly Python's own.
+    """
+    Tensor = _tensor_class()
     with set_grad_enabled(create_graph):
         for node in _topological_order(list(node_grads)):
             grad = node_grads.pop(node, None)
@@ -166,16 +172,30 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
                 capture[wanted_nodes[node]] = grad
             if node.retained is not None:
                 _retain(node, grad)
-            input_grads = _call_backward(node, grad)
+            if mode.anomaly:
+                input_grads = _call_backward_blaming(node, grad)
+            else:
+                input_grads = node.fn.backward(node, grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(node.edges):
+                _raise_arity(node, input_grads)
             if not retain_graph:
                 node.release()
-            for i, (edge, g) in enumerate(zip(node.edges, input_grads)):
+            for i, edge in enumerate(node.edges):
+                g = input_grads[i]
                 if edge is None or g is None:
                     continue
-                g = _checked(node, i, edge, g)
+                if type(g) is not Tensor:
+                    g = _as_tensor(node, g, Tensor)
                 if type(edge) is Context:
-                    _add(node_grads, edge, g)
+                    if g.data.shape != edge._out_shape or mode.anomaly:
+                        _check(node, i, g, edge._out_shape)
+                    old = node_grads.get(edge)
+                    node_grads[edge] = g if old is None else old + g
                 else:
+                    if g.data.shape != edge.data.shape or mode.anomaly:
+                        _check(node, i, g, edge.data.shape)
                     _deliver_to_leaf(edge, g, capture, only)
 
 
@@ -228,32 +248,32 @@ def _owns_alone(array) -> bool:
     return array.ndim > 0 and array.base is None and sys.getrefcount(array) <= 3
 
 
-def _call_backward(node, grad):
-    """Run one node's backward and check what it returns."""
-    if mode.anomaly:
-        mode.running_backward_of = node.name
-        try:
-            result = node.fn.backward(node, grad)
-        finally:
-            mode.running_backward_of = None
-    else:
-        result = node.fn.backward(node, grad)
-    if not isinstance(result, tuple):
-        result = (result,)
-    if len(result) != len(node.edges):
-        raise RuntimeError(
-            f"{node.name}.backward returned {len(result)} gradient(s) but forward took "
-            f"{len(node.edges)} input(s): return one per input (None for non-tensors)"
-        )
-    return result
+def _call_backward_blaming(node, grad):
+    """Run one node's backward, noting which node it is, so anomaly mode can name it."""
+    mode.running_backward_of = node.name
+    try:
+        return node.fn.backward(node, grad)
+    finally:
+        mode.running_backward_of = None
 
 
-def _checked(node, i, edge, g):
-    """Input ``i``'s gradient as a Tensor, after checking that it has the input's shape."""
-    Tensor = _tensor_class()
-    if type(g) is not Tensor and not isinstance(g, Tensor):
-        g = Tensor._make(node.backend.asarray(g), node.backend)
-    shape = edge._out_shape if type(edge) is Context else edge.data.shape
+def _raise_arity(node, result):
+    raise RuntimeError(
+        f"{node.name}.backward returned {len(result)} gradient(s) but forward took "
+        f"{len(node.edges)} input(s): return one per input (None for non-tensors)"
+    )
+
+
+def _as_tensor(node, g, Tensor):
+    """A backward may return an array (or a Tensor subclass): the engine passes Tensors on."""
+    if isinstance(g, Tensor):
+        return g
+    return Tensor._make(node.backend.asarray(g), node.backend)
+
+
+def _check(node, i, g, shape):
+    """Raise if input ``i``'s gradient does not have the input's shape, or (in anomaly
+    mode) holds a NaN or an infinity."""
     if g.data.shape != shape:
         got = tuple(g.data.shape)
         raise RuntimeError(
@@ -262,7 +282,6 @@ def _checked(node, i, edge, g):
         )
     if mode.anomaly:
         _check_finite(node.backend, g.data, f"{node.name} (backward, input {i})")
-    return g
 
 
 def _broadcast_hint(got, want):

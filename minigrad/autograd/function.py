@@ -97,17 +97,14 @@ class Context:
             )
         if self._versions:
             self._check_versions()
-        return tuple([self._unpack(value) for value in self._saved])
+        if self._output is None:  # _record made every other value a Tensor already
+            return self._saved
+        # The output is rebuilt as a Tensor whose node is this one: keeping that Tensor
+        # here instead would make a cycle (node -> output -> node).
+        output = _Tensor._make(self._output, self.backend, self)
+        return tuple([output if value is _OUTPUT else value for value in self._saved])
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
-
-    def _unpack(self, value):
-        Tensor = _Tensor
-        if value is _OUTPUT:  # rebuilt as a Tensor whose node is this one: no cycle kept
-            return Tensor._make(self._output, self.backend, self)
-        if isinstance(value, Tensor) or not hasattr(value, "shape"):
-            return value
-        return Tensor._make(value, self.backend)
 
     def _check_versions(self):
         for tensor, version in self._versions:
@@ -154,16 +151,18 @@ class Function:
                 raw.append(a.data)
             else:
                 raw.append(a)
-        ctx = Context(cls, backend or _default_backend())
+        if backend is None:
+            backend = _default_backend()
+        ctx = Context(cls, backend)
         result = cls.forward(ctx, *raw, **kwargs)
         # NumPy gives scalars for 0-d results; a Tensor holds an array (changeable in place).
-        out = ctx.xp.asarray(result) if result.ndim == 0 else result
+        out = backend.xp.asarray(result) if result.ndim == 0 else result
         if mode.anomaly:
-            _check_finite(ctx.backend, out, _anomaly_source(cls))
+            _check_finite(backend, out, _anomaly_source(cls))
         if not (wants_grad and mode.grad_enabled):
-            return Tensor._make(out, ctx.backend)
+            return Tensor._make(out, backend)
         _record(ctx, args, raw, result, out, Tensor)
-        return Tensor._make(out, ctx.backend, ctx)
+        return Tensor._make(out, backend, ctx)
 
 
 def _register_tensor_class(cls):
@@ -225,9 +224,11 @@ def _record(ctx, args, raw, result, out, Tensor):
             saved.append(value)
         else:
             tensor = _input_holding(value, args, raw, Tensor)
-            saved.append(value if tensor is None else tensor)
-            if tensor is not None:
+            if tensor is None:  # an array forward made: a constant of the graph
+                tensor = Tensor._make(value, ctx.backend)
+            else:
                 versions.append((tensor, tensor._version))
+            saved.append(tensor)
     ctx._saved = tuple(saved)
     ctx._versions = versions
 
