@@ -12,8 +12,11 @@ libraries are named methods of the backend, not ``if`` statements in ops.
 
 from __future__ import annotations
 
+from minigrad.backend.cpu_memory import keep_freed_memory
 from minigrad.backend.device import Device
 from minigrad.backend.numpy_backend import NumpyBackend
+
+keep_freed_memory()  # once per process: the next step reuses what this one freed
 
 _backends: dict[str, object] = {"cpu": NumpyBackend()}
 _default_device = Device("cpu")
