@@ -238,3 +238,23 @@ def test_a_small_cnn_learns_vertical_versus_horizontal_bars():
     assert accuracy >= 0.95, (
         f"train accuracy {accuracy:.2f} after 60 steps (loss {loss.item():.3f})"
     )
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1), (1, 2), (2, 2)])
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
+def test_input_gradient_is_the_adjoint_of_the_convolution(stride, dilation):
+    # <conv(x), g> = <x, conv_transpose(g)> for every x and g: the input gradient is
+    # the adjoint map. Checks both ways ConvTranspose2d adds windows back (whole rows
+    # when the horizontal stride is 1, Wo-wide pieces otherwise).
+    from minigrad.ops.conv import Conv2d as Conv2dOp
+    from minigrad.ops.conv import ConvTranspose2d
+
+    rng = numpy.random.default_rng(0)
+    x = minigrad.tensor(rng.standard_normal((2, 4, 9, 8)))
+    w = minigrad.tensor(rng.standard_normal((6, 2, 3, 2)))
+    config = {"stride": stride, "dilation": dilation, "groups": 2}
+    y = Conv2dOp.apply(x, w, **config)
+    g = minigrad.tensor(rng.standard_normal(y.shape))
+    dx = ConvTranspose2d.apply(g, w, input_size=(9, 8), **config)
+    assert dx.shape == x.shape
+    assert math.isclose((y * g).sum().item(), (x * dx).sum().item(), rel_tol=1e-9)
