@@ -104,9 +104,13 @@ def _roots(tensors, grads):
     return tensors, seeds
 
 
-def _topological_order(roots):
-    """Nodes reachable from ``roots``, each after every node that sends it a gradient."""
-    pending = dict.fromkeys(roots, 0)  # node -> how many nodes above it still have to run
+def _count_senders(roots):
+    """For each node reachable from ``roots``: how many nodes send it a gradient.
+
+    A node may run its backward only when all of them have run (then its gradient is
+    complete): ``_visit`` counts down from these numbers (Kahn's topological order).
+    """
+    pending = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:  # a depth-first walk with an explicit stack: no recursion limit
         node = stack.pop()
@@ -117,17 +121,7 @@ def _topological_order(roots):
                 else:  # first time this node is reached: count it, then walk below it
                     pending[edge] = 1
                     stack.append(edge)
-    ready = [node for node in roots if pending[node] == 0]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in node.edges:
-            if type(edge) is Context:
-                pending[edge] -= 1
-                if pending[edge] == 0:
-                    ready.append(edge)
-    return order
+    return pending
 
 
 def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
@@ -161,42 +155,61 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
     mostly Python's own.
     """
     Tensor = _tensor_class()
+    pending = _count_senders(list(node_grads))
+    ready = [node for node in node_grads if pending[node] == 0]
     with set_grad_enabled(create_graph):
-        for node in _topological_order(list(node_grads)):
+        while ready:
+            node = ready.pop()
             grad = node_grads.pop(node, None)
-            if grad is None:
-                continue
-            if node.hooks:
-                grad = _run_hooks(node.hooks, grad)
-            if wanted_nodes and node in wanted_nodes:  # grad() asked for this tensor
-                capture[wanted_nodes[node]] = grad
-            if node.retained is not None:
-                _retain(node, grad)
-            if mode.anomaly:
-                input_grads = _call_backward_blaming(node, grad)
+            if grad is None:  # no gradient came this way: the inputs stop waiting for it
+                input_grads = (None,) * len(node.edges)
             else:
-                input_grads = node.fn.backward(node, grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(node.edges):
-                _raise_arity(node, input_grads)
-            if not retain_graph:
-                node.release()
+                if node.hooks or wanted_nodes or node.retained is not None:
+                    grad = _before_backward(node, grad, wanted_nodes, capture)
+                if mode.anomaly:
+                    input_grads = _call_backward_blaming(node, grad)
+                else:
+                    input_grads = node.fn.backward(node, grad)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(node.edges):
+                    _raise_arity(node, input_grads)
+                if not retain_graph:
+                    node.release()
             for i, edge in enumerate(node.edges):
-                g = input_grads[i]
-                if edge is None or g is None:
+                if edge is None:
                     continue
-                if type(g) is not Tensor:
-                    g = _as_tensor(node, g, Tensor)
+                g = input_grads[i]
                 if type(edge) is Context:
+                    left = pending[edge] - 1
+                    pending[edge] = left
+                    if left == 0:  # every sender has run: its gradient is complete
+                        ready.append(edge)
+                    if g is None:
+                        continue
+                    if type(g) is not Tensor:
+                        g = _as_tensor(node, g, Tensor)
                     if g.data.shape != edge._out_shape or mode.anomaly:
                         _check(node, i, g, edge._out_shape)
                     old = node_grads.get(edge)
                     node_grads[edge] = g if old is None else old + g
-                else:
+                elif g is not None:
+                    if type(g) is not Tensor:
+                        g = _as_tensor(node, g, Tensor)
                     if g.data.shape != edge.data.shape or mode.anomaly:
                         _check(node, i, g, edge.data.shape)
                     _deliver_to_leaf(edge, g, capture, only)
+
+
+def _before_backward(node, grad, wanted_nodes, capture):
+    """What a node's gradient meets before its backward: hooks, grad(), retain_grad()."""
+    if node.hooks:
+        grad = _run_hooks(node.hooks, grad)
+    if wanted_nodes and node in wanted_nodes:  # grad() asked for this tensor
+        capture[wanted_nodes[node]] = grad
+    if node.retained is not None:
+        _retain(node, grad)
+    return grad
 
 
 def _add(grads, key, g):

@@ -203,6 +203,10 @@ def _record(ctx, args, raw, result, out, Tensor):
 
     ``result`` is what forward returned (what it may have saved), ``out`` the array
     the output Tensor holds (the same, or a 0-d array made from a NumPy scalar).
+    Saved arrays become Tensors here, once: an input's array is saved as that input
+    (with its version, to catch later in-place changes), the output as a marker
+    (keeping the output Tensor itself would make a cycle), any other array as a
+    constant. Numbers and settings stay as they are.
     """
     edges, needs = [], []
     for a in args:
@@ -218,27 +222,25 @@ def _record(ctx, args, raw, result, out, Tensor):
     saved, versions = [], []
     for value in ctx._saved:
         if value is result:
-            saved.append(_OUTPUT)
+            value = _OUTPUT
             ctx._output = out
-        elif not hasattr(value, "shape"):  # a number or other setting: kept as it is
-            saved.append(value)
+        elif type(value) in _NUMBERS or value is None:
+            pass
         else:
-            tensor = _input_holding(value, args, raw, Tensor)
-            if tensor is None:  # an array forward made: a constant of the graph
-                tensor = Tensor._make(value, ctx.backend)
+            for a, r in zip(args, raw):
+                if r is value and a is not r:  # the array of input Tensor a
+                    value = a
+                    versions.append((a, a._version))
+                    break
             else:
-                versions.append((tensor, tensor._version))
-            saved.append(tensor)
+                if hasattr(value, "shape"):  # an array forward made: a constant
+                    value = Tensor._make(value, ctx.backend)
+        saved.append(value)
     ctx._saved = tuple(saved)
     ctx._versions = versions
 
 
-def _input_holding(array, args, raw, Tensor):
-    """The input Tensor whose data is ``array`` (None: a constant array made in forward)."""
-    for a, r in zip(args, raw):
-        if r is array and isinstance(a, Tensor):
-            return a
-    return None
+_NUMBERS = (int, float)
 
 
 def _anomaly_source(fn):

@@ -300,8 +300,8 @@ class TanhBackward(Function):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
-        # astype: NumPy 1.x turns a 0-d float32 and a Python number into float64
-        return (g * (1 - y * y)).astype(y.dtype, copy=False)
+        gy = g * y
+        return g - gy * y  # = g (1 - y^2), without a Python number (slow in NumPy)
 
     @staticmethod
     def backward(ctx, grad):
@@ -334,7 +334,8 @@ class SigmoidBackward(Function):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
-        return (g * y * (1 - y)).astype(y.dtype, copy=False)  # float32 stays float32
+        gy = g * y
+        return gy - gy * y  # = g y (1 - y), without a Python number (slow in NumPy)
 
     @staticmethod
     def backward(ctx, grad):
