@@ -46,6 +46,7 @@ class Context:
     __slots__ = (
         "fn",
         "backend",
+        "xp",
         "edges",
         "needs_input_grad",
         "_saved",
@@ -61,17 +62,13 @@ class Context:
     def __init__(self, fn, backend):
         self.fn = fn
         self.backend = backend
+        self.xp = backend.xp  # the array module (numpy or cupy) of the inputs
         self._saved = ()
         self._output = None
         self._versions = None
         self.hooks = None
         self.retained = None
         self.freed = False
-
-    @property
-    def xp(self):
-        """The array module (numpy or cupy) of the inputs."""
-        return self.backend.xp
 
     @property
     def name(self) -> str:
