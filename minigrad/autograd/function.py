@@ -65,7 +65,7 @@ class Context:
         self.xp = backend.xp  # the array module (numpy or cupy) of the inputs
         self._saved = ()
         self._output = None
-        self._versions = None
+        self._versions = ()
         self.hooks = None
         self.retained = None
         self.freed = False
@@ -92,8 +92,9 @@ class Context:
                 "already freed what it saved. Call .backward(retain_graph=True) the "
                 "first time if you need to backward twice."
             )
-        if self._versions:
-            self._check_versions()
+        for tensor, version in self._versions:  # changed in place since it was saved?
+            if tensor._version != version:
+                self._raise_modified(tensor, version)
         if self._output is None:  # _record made every other value a Tensor already
             return self._saved
         # The output is rebuilt as a Tensor whose node is this one: keeping that Tensor
@@ -103,22 +104,19 @@ class Context:
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
 
-    def _check_versions(self):
-        for tensor, version in self._versions:
-            if tensor._version != version:
-                raise RuntimeError(
-                    f"one of the tensors needed by {self.name} to compute gradients "
-                    f"(shape {tuple(tensor.shape)}) was modified by an in-place operation "
-                    f"after it was used: its version is {tensor._version}, expected "
-                    f"{version}. Use an out-of-place op (y = y + 1) or clone() it first."
-                )
+    def _raise_modified(self, tensor, version):
+        raise RuntimeError(
+            f"one of the tensors needed by {self.name} to compute gradients "
+            f"(shape {tuple(tensor.shape)}) was modified by an in-place operation "
+            f"after it was used: its version is {tensor._version}, expected "
+            f"{version}. Use an out-of-place op (y = y + 1) or clone() it first."
+        )
 
     def release(self) -> None:
         """Drop what forward saved or remembered: this part of the graph has been used."""
         self._saved = ()
         self._output = None
-        if hasattr(self, "__dict__"):  # masks, columns, settings an op kept on ctx
-            self.__dict__.clear()
+        self.__dict__.clear()  # masks, columns, settings an op kept on ctx
         self.freed = True
 
 
