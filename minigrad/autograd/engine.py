@@ -74,8 +74,7 @@ def _as_list(x):
 
 def _roots(tensors, grads):
     """The output tensors and the gradient that starts each one (1 for a scalar)."""
-    from minigrad.tensor import Tensor
-
+    Tensor = _tensor_class()
     tensors = _as_list(tensors)
     grads = [None] * len(tensors) if grads is None else _as_list(grads)
     seeds = []

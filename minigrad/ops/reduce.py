@@ -8,6 +8,7 @@ contributed to exactly one output element.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.ops.broadcast import BroadcastTo
 
 
 def normalize_dims(dim, ndim, op="reduce"):
@@ -58,8 +59,14 @@ def _drop_dims(y, dims, keepdim):
 
 
 def expand_back(grad, shape, dims):
-    """Undo a reduction's shape: the gradient, broadcast over the reduced axes."""
-    return grad.reshape(_kept_shape(shape, dims)).expand(shape)
+    """Undo a reduction's shape: the gradient, broadcast over the reduced axes.
+
+    The shapes fit by construction, so this skips ``Tensor.expand``'s checks.
+    """
+    kept = _kept_shape(shape, dims)
+    if grad.shape != kept:
+        grad = grad.reshape(kept)
+    return grad if kept == shape else BroadcastTo.apply(grad, shape=shape)
 
 
 def _count(shape, dims):
