@@ -82,7 +82,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "sum")
-        return ctx.xp.sum(x, axis=ctx.dims, keepdims=keepdim)
+        return x.sum(axis=ctx.dims, keepdims=keepdim)  # the method: half the time of xp.sum
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +95,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "mean")
-        return ctx.xp.mean(x, axis=ctx.dims, keepdims=keepdim)
+        return x.mean(axis=ctx.dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
