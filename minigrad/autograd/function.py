@@ -55,7 +55,6 @@ class Context:
         "_out_shape",
         "hooks",
         "retained",
-        "freed",
         "__dict__",
     )
 
@@ -68,7 +67,6 @@ class Context:
         self._versions = ()
         self.hooks = None
         self.retained = None
-        self.freed = False
 
     @property
     def name(self) -> str:
@@ -86,7 +84,7 @@ class Context:
     @property
     def saved_tensors(self) -> tuple:
         """The values given to ``save_for_backward``, as Tensors of the graph."""
-        if self.freed:
+        if self._saved is None:  # release() has run
             raise RuntimeError(
                 f"Trying to backward through the graph a second time: {self.name} has "
                 "already freed what it saved. Call .backward(retain_graph=True) the "
@@ -114,10 +112,9 @@ class Context:
 
     def release(self) -> None:
         """Drop what forward saved or remembered: this part of the graph has been used."""
-        self._saved = ()
+        self._saved = None  # marks this node as freed
         self._output = None
         self.__dict__.clear()  # masks, columns, settings an op kept on ctx
-        self.freed = True
 
 
 class Function:
@@ -149,7 +146,7 @@ class Function:
         if backend is None:
             backend = _default_backend()
         ctx = Context(cls, backend)
-        result = cls.forward(ctx, *raw, **kwargs)
+        result = cls.forward(ctx, *raw, **kwargs) if kwargs else cls.forward(ctx, *raw)
         # NumPy gives scalars for 0-d results; a Tensor holds an array (changeable in place).
         out = backend.xp.asarray(result) if result.ndim == 0 else result
         if mode.anomaly:
