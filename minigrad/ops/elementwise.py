@@ -8,7 +8,6 @@ no gradient (its slot in backward's answer is None).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 from minigrad.autograd.function import Function
 from minigrad.dtypes import get_default_dtype
@@ -52,32 +51,31 @@ def _array_and_number(xp, array, number):
 
 
 def _number_like(xp, number, array):
-    """The number as a read-only 0-d array of ``array``'s (float) dtype.
+    """The number as a 0-d array of ``array``'s (float) dtype.
 
-    Besides the dtype, this is for speed: NumPy multiplies a small array by a 0-d
-    array in half the time it takes for a Python float (0.2 vs 0.43 us), and an
-    elementwise op costs about 1.5 us in all. The same constants (``x * 0.5``,
-    ``1 - y``) come back again and again, so each is made once and kept.
+    Next to a 0-d array this is about the dtype (see ``_match``). With NumPy it is also
+    about speed: NumPy multiplies a small array by a 0-d array in half the time it
+    takes for a Python float (0.2 vs 0.43 us), and an elementwise op costs about
+    1.5 us in all. The same constants (``x * 0.5``, ``1 - y``) come back again and
+    again, so each is made once and kept, read-only. CuPy has no such cost, and a kept
+    constant would live on one GPU: there a number stays a number beside an array
+    with axes.
     """
-    constants = _CONSTANTS[xp].get(array.dtype)
+    if xp.__name__ != "numpy":
+        return xp.asarray(number, dtype=array.dtype) if array.ndim == 0 else number
+    constants = _CONSTANTS.get(array.dtype)
     if constants is None:
-        constants = _CONSTANTS[xp][array.dtype] = {}
+        constants = _CONSTANTS[array.dtype] = {}
     constant = constants.get(number)
     if constant is None:
         if len(constants) >= 256:  # bounded: a loop over ever new numbers must not grow it
             constants.clear()
-        constant = constants[number] = _read_only(xp.asarray(number, dtype=array.dtype))
+        constant = constants[number] = xp.asarray(number, dtype=array.dtype)
+        constant.flags.writeable = False  # shared by every op that uses it
     return constant
 
 
-_CONSTANTS = defaultdict(dict)  # array module -> dtype -> {number: 0-d array}
-
-
-def _read_only(array):
-    """Shared constants must never change: NumPy can enforce it (CuPy has no flag)."""
-    if hasattr(array, "flags") and hasattr(array.flags, "writeable"):
-        array.flags.writeable = False
-    return array
+_CONSTANTS = {}  # NumPy dtype -> {number: read-only 0-d array}
 
 
 # --- arithmetic --------------------------------------------------------------------
