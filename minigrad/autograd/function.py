@@ -147,6 +147,7 @@ class Function:
             backend = _default_backend()
         ctx = Context(cls, backend)
         result = cls.forward(ctx, *raw, **kwargs) if kwargs else cls.forward(ctx, *raw)
+        backend = ctx.backend  # an op may put its output on another device (ToDevice)
         # NumPy gives scalars for 0-d results; a Tensor holds an array (changeable in place).
         out = backend.xp.asarray(result) if result.ndim == 0 else result
         if mode.anomaly:

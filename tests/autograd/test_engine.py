@@ -261,3 +261,27 @@ def test_freed_graph_releases_memory():
     tracemalloc.stop()
     assert during - before > 50 * 80_000  # the graph held ~100 arrays of 80 kB
     assert after - before < 3 * 80_000  # only x.grad (and small change) remains
+
+
+def test_an_op_may_put_its_output_on_another_backend():
+    # ToDevice does this: its forward sets ctx.backend to the target device's backend,
+    # and the output Tensor (a 0-d one too) must belong to that backend.
+    from minigrad.autograd.function import Function
+    from minigrad.backend.numpy_backend import NumpyBackend
+
+    other = NumpyBackend()  # a stand-in for a second device
+
+    class Move(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.backend = other
+            return other.asarray(x) * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    for shape in [(), (2,)]:
+        x = minigrad.ones(*shape, requires_grad=True)
+        y = Move.apply(x)
+        assert y._backend is other and y.shape == shape
