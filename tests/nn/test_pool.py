@@ -205,3 +205,28 @@ def test_pooling_keeps_float32():
     x = minigrad.randn(1, 2, 4, 4, requires_grad=True)
     (max_pool2d(x, 2).sum() + avg_pool2d(x, 2, padding=1).sum()).backward()
     assert x.grad.dtype == minigrad.float32
+
+
+def test_max_pool_positions_use_the_smallest_integer_type_that_holds_them():
+    from minigrad.ops.conv import _int_type
+
+    assert _int_type(numpy, 2**15 - 1) is numpy.int16
+    assert _int_type(numpy, 2**15) is numpy.int32
+    assert _int_type(numpy, 2**31 - 1) is numpy.int32
+    assert _int_type(numpy, 2**31) is numpy.int64
+
+
+def test_max_pool_with_window_offsets_beyond_int16():
+    # A 2x2 window dilated by 180 on a 200-wide image: the last tap sits 180*200 + 180
+    # elements from the first, more than int16 holds, so the offsets are int32.
+    x = minigrad.tensor(numpy.random.default_rng(0).standard_normal((1, 1, 200, 200)))
+    x.requires_grad = True
+    y = max_pool2d(x, 2, stride=1, dilation=180)
+    taps = [x.data[0, 0, i : i + 20, j : j + 20] for i in (0, 180) for j in (0, 180)]
+    assert numpy.array_equal(y.data[0, 0], numpy.maximum.reduce(taps))
+    y.sum().backward()
+    winners = numpy.argmax(numpy.stack(taps), axis=0)  # which tap won each window
+    expected = numpy.zeros((200, 200))
+    for tap, (i, j) in enumerate([(0, 0), (0, 180), (180, 0), (180, 180)]):
+        expected[i : i + 20, j : j + 20] += winners == tap
+    assert numpy.array_equal(x.grad.data[0, 0], expected)
