@@ -296,11 +296,21 @@ def info(args=None) -> int:
         print(f"  {name}: {_version_of(name)}")
     print("backends:")
     print(f"  cpu: numpy {numpy.__version__}, {os.cpu_count()} CPU cores")
+    print(f"  cpu memory: {_cpu_memory_description()}")
     if minigrad.cuda.is_available():
         print(f"  cuda: {_gpu_description()}")
     else:
         print(f"  cuda: not available ({_why_no_cuda()})")
     return 0
+
+
+def _cpu_memory_description() -> str:
+    """Whether freed memory is kept for the next step (minigrad/backend/cpu_memory.py)."""
+    from minigrad.backend import cpu_memory
+
+    if cpu_memory.kept:
+        return "freed memory kept for reuse (MINIGRAD_KEEP_FREED_MEMORY=0 gives it back)"
+    return "malloc's defaults (freed memory kept only with glibc, unless turned off)"
 
 
 def _blas_description(numpy) -> str:

@@ -60,6 +60,9 @@ def test_info_reports_versions_and_devices(capsys):
     assert f"minigrad {minigrad.__version__}" in printed
     assert re.search(r"^numpy \d", printed, flags=re.M) and "BLAS:" in printed
     assert "cpu:" in printed and "cuda:" in printed
+    from minigrad.backend import cpu_memory
+
+    assert ("freed memory kept for reuse" in printed) is cpu_memory.kept
 
 
 def test_no_command_prints_help(capsys):

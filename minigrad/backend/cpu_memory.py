@@ -36,6 +36,8 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 32 * 2**20  # the largest glibc accepts on 64-bit systems
 TRIM_THRESHOLD_BYTES = 2**30
 
+kept = False  # whether this process keeps freed memory (``minigrad info`` says it)
+
 
 def keep_freed_memory() -> bool:
     """Tune glibc's malloc to keep freed blocks; True if it was done.
@@ -43,6 +45,7 @@ def keep_freed_memory() -> bool:
     Does nothing (and returns False) on other systems or C libraries, or when
     ``MINIGRAD_KEEP_FREED_MEMORY=0``.
     """
+    global kept
     if os.environ.get("MINIGRAD_KEEP_FREED_MEMORY", "1") == "0":
         return False
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
@@ -55,4 +58,5 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     done = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    return bool(done and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    kept = kept or bool(done and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    return kept
