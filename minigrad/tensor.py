@@ -64,18 +64,23 @@ class Tensor:
             data = data.data
         if dtype is None and not hasattr(data, "dtype"):
             dtype = dtypes.infer_dtype(data)
-        self.data = backend.asarray(data, dtype=dtypes.as_dtype(dtype), copy=True)
+        self._become_leaf(backend.asarray(data, dtype=dtypes.as_dtype(dtype), copy=True), backend)
+        self.requires_grad = requires_grad
+
+    def _become_leaf(self, array, backend):
+        """Hold ``array`` as a fresh leaf: no gradient, no graph, no hooks, version 0."""
+        self.data = array
         self._backend = backend
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._version = 0
         self._hooks = None
-        self.requires_grad = requires_grad
 
     @staticmethod
     def _make(array, backend, grad_fn=None):
-        """Wrap an array the ops just made: no copy, no checks (the fast path)."""
+        """Wrap an array the ops just made: no copy, no checks (the fast path: the fields
+        of ``_become_leaf`` set inline, since this runs for every op)."""
         t = object.__new__(Tensor)
         t.data = array
         t._backend = backend

@@ -178,25 +178,23 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
             for i, edge in enumerate(node.edges):
                 if edge is None:
                     continue
-                g = input_grads[i]
-                if type(edge) is Context:
+                is_node = type(edge) is Context  # else a leaf tensor
+                if is_node:
                     left = pending[edge] - 1
                     pending[edge] = left
                     if left == 0:  # every sender has run: its gradient is complete
                         ready.append(edge)
-                    if g is None:
-                        continue
-                    if type(g) is not Tensor:
-                        g = _as_tensor(node, g, Tensor)
-                    if g.data.shape != edge._out_shape or mode.anomaly:
-                        _check(node, i, g, edge._out_shape)
-                    old = node_grads.get(edge)
-                    node_grads[edge] = g if old is None else old + g
-                elif g is not None:
-                    if type(g) is not Tensor:
-                        g = _as_tensor(node, g, Tensor)
-                    if g.data.shape != edge.data.shape or mode.anomaly:
-                        _check(node, i, g, edge.data.shape)
+                g = input_grads[i]
+                if g is None:
+                    continue
+                if type(g) is not Tensor:
+                    g = _as_tensor(node, g, Tensor)
+                shape = edge._out_shape if is_node else edge.data.shape
+                if g.data.shape != shape or mode.anomaly:
+                    _check(node, i, g, shape)
+                if is_node:
+                    _add(node_grads, edge, g)
+                else:
                     _deliver_to_leaf(edge, g, capture, only)
 
 

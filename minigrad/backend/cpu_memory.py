@@ -39,6 +39,11 @@ TRIM_THRESHOLD_BYTES = 2**30
 kept = False  # whether this process keeps freed memory (``minigrad info`` says it)
 
 
+def runs_on_glibc() -> bool:
+    """True on Linux with the GNU C library: the only place ``mallopt`` is used."""
+    return sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory() -> bool:
     """Tune glibc's malloc to keep freed blocks; True if it was done.
 
@@ -48,7 +53,7 @@ def keep_freed_memory() -> bool:
     global kept
     if os.environ.get("MINIGRAD_KEEP_FREED_MEMORY", "1") == "0":
         return False
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+    if not runs_on_glibc():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

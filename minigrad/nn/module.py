@@ -54,13 +54,7 @@ class Parameter(Tensor):
         else:  # a NumPy or CuPy array: wrap it where it lives
             backend = backend_of_array(data)
             array = backend.asarray(data)
-        self.data = array
-        self._backend = backend
-        self.grad = None
-        self.grad_fn = None
-        self._requires_grad = False
-        self._version = 0
-        self._hooks = None
+        self._become_leaf(array, backend)
         self.requires_grad = requires_grad
 
     def __repr__(self):

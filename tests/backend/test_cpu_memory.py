@@ -1,14 +1,12 @@
 """minigrad keeps the memory NumPy frees (glibc only), so a training step reuses it."""
 
-import platform
 import resource
-import sys
 
 import numpy
 
-from minigrad.backend.cpu_memory import keep_freed_memory
+from minigrad.backend.cpu_memory import keep_freed_memory, runs_on_glibc
 
-ON_GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+ON_GLIBC = runs_on_glibc()
 
 
 def test_it_is_done_on_linux_with_glibc_and_nowhere_else(monkeypatch):

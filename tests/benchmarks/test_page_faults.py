@@ -1,11 +1,9 @@
 """A warmed-up training step reuses the memory the last one freed: no page faults."""
 
-import platform
-import sys
-
 from benchmarks.page_faults import measure
+from minigrad.backend.cpu_memory import runs_on_glibc
 
-ON_GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+ON_GLIBC = runs_on_glibc()
 
 
 def test_kept_memory_means_no_page_faults_and_given_back_means_thousands():

@@ -30,7 +30,28 @@ def _index(idx, size, kind):
     return idx % size
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What Sequential and ModuleList share: Modules in order, named 0, 1, 2, ..."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; return self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def _renumber(self, modules):
+        """Hold ``modules`` (already registered once), named 0, 1, 2, ... as in PyTorch."""
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
+
+
+class Sequential(_NumberedModules):
     """Apply Modules one after the other: ``Sequential(a, b)(x) == b(a(x))``.
 
     Also ``Sequential(OrderedDict(name=module, ...))`` to name the steps.
@@ -70,25 +91,10 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "")]]:
             del self._modules[key]
-        # renumber, so that the names stay 0, 1, 2, ... as in PyTorch
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; return self."""
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber(list(self._modules.values()))
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of Modules whose parameters are registered (a plain list's would not be).
 
     >>> from minigrad import nn
@@ -113,19 +119,7 @@ class ModuleList(Module):
     def __delitem__(self, idx):
         modules = list(self._modules.values())
         del modules[idx]
-        self._modules.clear()
-        self.extend(modules)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; return self."""
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber(modules)
 
     def extend(self, modules):
         """Append every module of an iterable; return self."""
