@@ -156,6 +156,7 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
     Tensor = _tensor_class()
     pending = _count_senders(list(node_grads))
     ready = [node for node in node_grads if pending[node] == 0]
+    anomaly = mode.anomaly  # read once: a backward pass runs in one mode
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -165,7 +166,7 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
             else:
                 if node.hooks or wanted_nodes or node.retained is not None:
                     grad = _before_backward(node, grad, wanted_nodes, capture)
-                if mode.anomaly:
+                if anomaly:
                     input_grads = _call_backward_blaming(node, grad)
                 else:
                     input_grads = node.fn.backward(node, grad)
@@ -190,7 +191,7 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
                 if type(g) is not Tensor:
                     g = _as_tensor(node, g, Tensor)
                 shape = edge._out_shape if is_node else edge.data.shape
-                if g.data.shape != shape or mode.anomaly:
+                if g.data.shape != shape or anomaly:
                     _check(node, i, g, shape)
                 if is_node:
                     _add(node_grads, edge, g)

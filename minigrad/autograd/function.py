@@ -62,11 +62,7 @@ class Context:
         self.fn = fn
         self.backend = backend
         self.xp = backend.xp  # the array module (numpy or cupy) of the inputs
-        self._saved = ()
-        self._output = None
-        self._versions = ()
-        self.hooks = None
-        self.retained = None
+        self._saved = ()  # the graph's fields are set by _record, if it records this op
 
     @property
     def name(self) -> str:
@@ -98,7 +94,10 @@ class Context:
         # The output is rebuilt as a Tensor whose node is this one: keeping that Tensor
         # here instead would make a cycle (node -> output -> node).
         output = _Tensor._make(self._output, self.backend, self)
-        return tuple([output if value is _OUTPUT else value for value in self._saved])
+        values = []
+        for value in self._saved:  # (a loop: faster than a comprehension on Python 3.11)
+            values.append(output if value is _OUTPUT else value)
+        return tuple(values)
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
 
@@ -210,6 +209,8 @@ def _record(ctx, args, raw, result, out, Tensor):
             edges.append(None)
             needs.append(False)
     ctx.edges, ctx.needs_input_grad, ctx._out_shape = edges, tuple(needs), out.shape
+    ctx.hooks = ctx.retained = ctx._output = None
+    ctx._versions = ()
     if not ctx._saved:
         return
     saved, versions = [], []

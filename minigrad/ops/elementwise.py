@@ -40,6 +40,9 @@ _NUMBERS = (int, float)
 
 def _array_and_number(xp, array, number):
     """The two operands of ``array <op> number`` as ``_match`` describes."""
+    constant = _CONSTANTS.get(array.dtype, _NO_CONSTANTS).get(number)
+    if type(constant) is type(array):  # the common case: a number seen before (NumPy)
+        return array, constant
     kind = array.dtype.kind
     if kind in "iub":
         if type(number) is not float:
@@ -68,14 +71,18 @@ def _number_like(xp, number, array):
         constants = _CONSTANTS[array.dtype] = {}
     constant = constants.get(number)
     if constant is None:
+        constant = xp.asarray(number, dtype=array.dtype)
+        if number == 0:  # 0.0 == -0.0 as dict keys, but x * -0.0 must give -0.0
+            return constant
         if len(constants) >= 256:  # bounded: a loop over ever new numbers must not grow it
             constants.clear()
-        constant = constants[number] = xp.asarray(number, dtype=array.dtype)
+        constants[number] = constant
         constant.flags.writeable = False  # shared by every op that uses it
     return constant
 
 
 _CONSTANTS = {}  # NumPy dtype -> {number: read-only 0-d array}
+_NO_CONSTANTS = {}  # what a dtype without cached constants looks them up in
 
 
 # --- arithmetic --------------------------------------------------------------------

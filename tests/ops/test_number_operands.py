@@ -32,3 +32,11 @@ def test_the_cached_constants_are_shared_read_only_and_bounded():
         (x * (k + 0.5)).sum()
     assert len(elementwise._CONSTANTS[x.data.dtype]) <= 256
     assert (x * 999.5).tolist() == [999.5, 999.5]
+
+
+def test_a_negative_zero_keeps_its_sign_although_it_equals_zero():
+    # 0.0 and -0.0 are the same dict key: a cached 0.0 must not answer for -0.0.
+    x = minigrad.tensor([1.0, 2.0])
+    assert [str(v) for v in (x * 0.0).tolist()] == ["0.0", "0.0"]
+    assert [str(v) for v in (x * -0.0).tolist()] == ["-0.0", "-0.0"]
+    assert [str(v) for v in (x * 0.0).tolist()] == ["0.0", "0.0"]
