@@ -143,11 +143,12 @@ def _output_size(size, kernel, stride, dilation):
 
 
 class Conv2d(Function):
-    """y[n,o,p,q] = sum_{c,i,j} w[o,c,i,j] x[n,c,s p+d i,s q+d j]  (no padding; per group);
-    dL/dx = ConvTranspose2d(dL/dy, w),  dL/dw = Conv2dWeight(x, dL/dy)"""
+    """y[n,o,p,q] = sum_{c,i,j} w[o,c,i,j] x[n,c,s p+d i,s q+d j] (+ b[o])  (no padding; per
+    group);  dL/dx = ConvTranspose2d(dL/dy, w),  dL/dw = Conv2dWeight(x, dL/dy),
+    dL/db[o] = sum_{n,p,q} dL/dy[n,o,p,q]"""
 
     @staticmethod
-    def forward(ctx, x, w, *, stride, dilation, groups):
+    def forward(ctx, x, w, b=None, *, stride, dilation, groups):
         xp = ctx.xp
         ctx.config = {"stride": stride, "dilation": dilation, "groups": groups}
         ctx.save_for_backward(x, w)
@@ -159,20 +160,23 @@ class Conv2d(Function):
         # the input's) traded for time (CNN step 19.1 -> 17.2 ms at batch 64, benchmarks/).
         ctx.columns = columns
         y = _matmul_per_group(xp, w.reshape(groups, o // groups, -1), columns)  # (g, O/g, N*L)
+        if b is not None:  # added in place: one pass, no new array (as a separate op: two)
+            y += b.reshape(groups, o // groups, 1)
         # (N, O, Ho, Wo) as a view of the (O, N, Ho, Wo) product: the next op reads any layout
         return xp.transpose(y.reshape(o, n, ho, wo), (1, 0, 2, 3))
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved
-        dx, dw = ctx.needs_input_grad
+        dx, dw, *db = ctx.needs_input_grad  # db: [] without a bias, else [whether it needs one]
         kernel, columns = w.shape[2:], ctx.columns
-        return (
+        grads = (
             ConvTranspose2d.apply(grad, w, input_size=x.shape[2:], **ctx.config) if dx else None,
             Conv2dWeight.apply(x, grad, kernel_size=kernel, columns=columns, **ctx.config)
             if dw
             else None,
         )
+        return grads + tuple(grad.sum(dim=(0, 2, 3)) if needed else None for needed in db)
 
 
 class ConvTranspose2d(Function):
@@ -239,7 +243,8 @@ class Conv2dWeight(Function):
 
 
 def _window_max(xp, x, kernel, stride, dilation):
-    """Each window's largest value, and where it is: flat positions into x (in C order).
+    """Each window's largest value, and where it is: flat positions into x's memory
+    (``_memory_order`` says in which order its axes lie there).
 
     The loop runs over the kh*kw taps of the kernel (4 for a 2x2 pool), each one a
     strided view of the whole image: keep the larger of the best so far and this tap,
@@ -255,8 +260,8 @@ def _window_max(xp, x, kernel, stride, dilation):
     win = _windows(xp, x, kernel, stride, dilation)  # (N, C, kh, kw, Ho, Wo), a view
     ho, wo = win.shape[4:]
     offset_type = _int_type(xp, (kh - 1) * dh * w + (kw - 1) * dw)
-    best = win[:, :, 0, 0].copy()
-    best_offset = xp.zeros(best.shape, dtype=offset_type)  # tap (0, 0) sits at offset 0
+    best = win[:, :, 0, 0].copy(order="K")  # in x's layout: the loop runs over memory in order
+    best_offset = xp.zeros_like(best, dtype=offset_type)  # tap (0, 0) sits at offset 0
     for i in range(kh):
         for j in range(kw):
             if i or j:
@@ -264,11 +269,26 @@ def _window_max(xp, x, kernel, stride, dilation):
                 offset = offset_type(i * dh * w + j * dw)
                 best_offset += (value > best) * (offset - best_offset)
                 xp.maximum(best, value, out=best)
-    # flat position = where the window starts + where the winner sits in it
+    # flat position = where the window's (n, c) plane starts + where the window starts
+    # in it + where the winner sits in the window; in C order, like the gradient it indexes
     index_type = _int_type(xp, n * c * h * w)
-    planes = xp.arange(n * c, dtype=index_type).reshape(n, c, 1, 1) * (h * w)
+    plane_n, plane_c = (c, 1) if _memory_order(x) == (0, 1, 2, 3) else (1, n)
+    planes = xp.arange(n, dtype=index_type).reshape(n, 1, 1, 1) * (plane_n * h * w)
+    planes = planes + xp.arange(c, dtype=index_type).reshape(c, 1, 1) * (plane_c * h * w)
     rows = xp.arange(ho, dtype=index_type).reshape(ho, 1) * (sh * w)
-    return best, planes + (rows + xp.arange(wo, dtype=index_type) * sw) + best_offset
+    where = xp.empty(best.shape, dtype=index_type)
+    xp.add(planes + (rows + xp.arange(wo, dtype=index_type) * sw), best_offset, out=where)
+    return best, where
+
+
+def _memory_order(x):
+    """x's axes as they lie in memory: (0, 1, 2, 3) for C order, (1, 0, 2, 3) for the
+    channels-first memory of a convolution's output (``Conv2d`` returns a transposed
+    view), which max-pooling keeps so that the ops around it read memory in order. Any
+    other layout counts as C order (its gradient is then laid out in C order)."""
+    if x.transpose(1, 0, 2, 3).flags.c_contiguous and not x.flags.c_contiguous:
+        return (1, 0, 2, 3)
+    return (0, 1, 2, 3)
 
 
 def _int_type(xp, largest):
@@ -286,13 +306,15 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride, dilation):
         y, where = _window_max(ctx.xp, x, kernel_size, stride, dilation)
-        ctx.where, ctx.shape = where.reshape(-1), x.shape
+        ctx.where, ctx.shape, ctx.order = where.reshape(-1), x.shape, _memory_order(x)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        flat = IndexAdd.apply(grad.reshape(-1), key=ctx.where, shape=(math.prod(ctx.shape),))
-        return flat.reshape(ctx.shape)
+        # The gradient is laid out like x (``_window_max``'s positions are into x's memory)
+        size, order = math.prod(ctx.shape), ctx.order
+        flat = IndexAdd.apply(grad.reshape(-1), key=ctx.where, shape=(size,))
+        return flat.reshape(tuple(ctx.shape[a] for a in order)).permute(*order)
 
 
 # --- the functional forms ---------------------------------------------------------------
@@ -383,14 +405,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         )
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride}, {dilation}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(
+            f"conv2d: bias must have shape ({out_channels},), one value per output channel, "
+            f"got {tuple(bias.shape)}"
+        )
     kernel = weight.shape[2:]
     top, bottom, left, right = _conv_padding(padding, kernel, stride, dilation)
     if top or bottom or left or right:
         x = x.pad((left, right, top, bottom))
     _check_fits("conv2d", x.shape[2:], kernel, dilation)
-    y = Conv2d.apply(x, weight, stride=stride, dilation=dilation, groups=groups)
-    if bias is not None:
-        y = y + bias.reshape(1, out_channels, 1, 1)
+    operands = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv2d.apply(*operands, stride=stride, dilation=dilation, groups=groups)
     return y.squeeze(0) if unbatched else y
 
 

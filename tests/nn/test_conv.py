@@ -193,6 +193,12 @@ def test_conv2d_layer_forward_is_the_functional_form_and_repr_reads_like_pytorch
     )
 
 
+def test_conv2d_rejects_a_bias_that_is_not_one_per_output_channel():
+    x, w = minigrad.ones(1, 1, 3, 3), minigrad.ones(2, 1, 2, 2)
+    with pytest.raises(RuntimeError, match=r"bias must have shape \(2,\).*got \(3,\)"):
+        conv2d(x, w, minigrad.ones(3))
+
+
 def test_conv2d_layer_gradients_reach_weight_and_bias():
     layer = Conv2d(2, 2, 2, padding=1).double()
     x = minigrad.randn(1, 2, 3, 3, dtype=minigrad.float64, requires_grad=True)

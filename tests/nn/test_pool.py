@@ -160,6 +160,26 @@ def test_max_pool2d_takes_the_first_maximum_on_ties_like_pytorch():
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
 
 
+def test_max_pool2d_of_a_channels_first_view_gives_the_same_numbers_in_its_layout():
+    # A convolution returns a view of channels-first (C, N, H, W) memory; max-pooling
+    # such an input must give the same values, indices and gradient as a C-order copy,
+    # and lay the gradient out channels-first too, so the ops before it stay in order.
+    rng = numpy.random.default_rng(0)
+    data = rng.standard_normal((3, 2, 5, 6)).astype(numpy.float32)  # (C, N, H, W)
+    view = minigrad.tensor(data).permute(1, 0, 2, 3).detach().requires_grad_()
+    copy = minigrad.tensor(numpy.ascontiguousarray(view.numpy()), requires_grad=True)
+    weights = minigrad.tensor(rng.standard_normal((2, 3, 2, 3)).astype(numpy.float32))
+    results = []
+    for x in (view, copy):
+        values, indices = max_pool2d(x, 2, stride=2, return_indices=True)
+        (values * weights).sum().backward()
+        results.append((values.numpy(), indices.numpy(), x.grad.numpy()))
+    for from_view, from_copy in zip(*results):
+        numpy.testing.assert_array_equal(from_view, from_copy)
+    assert view.grad.permute(1, 0, 2, 3).numpy().flags.c_contiguous
+    assert copy.grad.numpy().flags.c_contiguous
+
+
 def test_max_pool2d_padding_is_never_chosen():
     x = -minigrad.ones(1, 1, 2, 2)  # all values below the zero a careless padding would add
     assert max_pool2d(x, 2, stride=1, padding=1).tolist() == [[[[-1.0] * 3] * 3]]
