@@ -9,7 +9,10 @@ Each (workload, size, device, framework) is measured in a fresh Python
 process (``benchmarks/worker.py``), so that its peak memory is its own. The
 devices are ``cpu`` always and ``cuda`` when ``minigrad.cuda.is_available()``.
 When PyTorch is installed (it is never a dependency), its CPU eager mode (and
-CUDA, when it has a GPU) runs every workload's twin as a reference.
+CUDA, when it has a GPU) runs every workload's twin as a reference. A full run
+goes round the whole list three times (``--rounds``) and keeps each measurement's
+median round, so that minigrad and PyTorch meet the machine's slow and fast phases
+alike.
 
 The run writes ``results.json``, ``results.md`` and ``results.png`` (with
 matplotlib) into ``--out`` and prints the Markdown. It exits with status 1 if a
@@ -67,6 +70,13 @@ def parse_args(argv=None):
         default=2,
         help="measure again, up to this many times, when other programs used over "
         f"{DISTURBED_SHARE:.0%}% of the CPUs meanwhile (default 2; none with --quick)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="go round the whole list of measurements this many times and keep each one's "
+        "median round (default 3; 1 with --quick)",
     )
     parser.add_argument(
         "--wait",
@@ -192,7 +202,54 @@ def _disturbed(result):
     return result["status"] == "ok" and _disturbance(result) > DISTURBED_SHARE and quick_enough
 
 
-def _progress(result, index, total, note=""):
+def measure_all(jobs, args, timeout, rounds):
+    """Every job's result: its median round of ``rounds``.
+
+    The machine may have slow and fast phases of minutes. Going round the whole list
+    several times, minigrad's and PyTorch's twin measurements (side by side in the list)
+    each meet several phases, and each keeps its median round: a phase that begins
+    between the two measurements of one round no longer decides their ratio.
+    """
+    retries = 0 if args.quick else args.retries
+    measured = [[] for _ in jobs]
+    for round_ in range(1, rounds + 1):
+        for index, job in enumerate(jobs):
+            if round_ > 1 and measured[index][0].get("wall_s", 0) >= RETRY_UNDER_S:
+                continue  # a measurement that takes minutes (a 1e6-node graph) is made once
+            label = f"{index + 1}/{len(jobs)}" + (
+                f", round {round_}/{rounds}" if rounds > 1 else ""
+            )
+            measured[index].append(_measure(job, args, timeout, retries, label))
+    return [_median_round(rounds_of_job) for rounds_of_job in measured]
+
+
+def _measure(job, args, timeout, retries, label):
+    """One job measured, again while other programs disturb it (up to ``retries`` times)."""
+    attempts = []
+    while True:
+        attempts.append(run_job(*job, args.quick, timeout))
+        again = _disturbed(attempts[-1]) and len(attempts) <= retries
+        _progress(attempts[-1], label, "disturbed, measuring again" if again else "")
+        if not again:
+            break
+        _wait_until_quiet(args.wait)
+    best = min(attempts, key=_worse)
+    if len(attempts) > 1:
+        print(f"    keeping attempt {attempts.index(best) + 1} of {len(attempts)}")
+    return best | {"attempts": len(attempts)}
+
+
+def _median_round(rounds):
+    """Of one job's rounds, the one with the median time (the lower of the two middle
+    ones for an even count), noting every round's median; a failure if none ran."""
+    ok = sorted((r for r in rounds if r["status"] == "ok"), key=lambda r: r["median_s"])
+    if not ok:
+        return rounds[0]
+    chosen = ok[(len(ok) - 1) // 2]
+    return chosen | {"round_medians_s": [r["median_s"] for r in rounds if r["status"] == "ok"]}
+
+
+def _progress(result, label, note=""):
     name = f"{result['workload']} {result['size']:,} {result['framework']} {result['device']}"
     if result["status"] == "ok":
         detail = report.fmt_time(result["median_s"])
@@ -202,7 +259,7 @@ def _progress(result, index, total, note=""):
         detail = f"{result['status']}: {result.get('reason', '')}"
     if note:
         detail += f": {note}"
-    print(f"[{index}/{total}] {name}: {detail}", flush=True)
+    print(f"[{label}] {name}: {detail}", flush=True)
 
 
 def main(argv=None):
@@ -214,21 +271,8 @@ def main(argv=None):
     timeout = args.timeout or (120.0 if args.quick else 1200.0)
     started = time.perf_counter()
     load_at_start = report.load_average()
-    results = []
-    retries = 0 if args.quick else args.retries
-    for index, (workload, size, device, framework) in enumerate(jobs, 1):
-        attempts = []
-        while True:
-            attempts.append(run_job(workload, size, device, framework, args.quick, timeout))
-            again = _disturbed(attempts[-1]) and len(attempts) <= retries
-            _progress(attempts[-1], index, len(jobs), "disturbed, measuring again" if again else "")
-            if not again:
-                break
-            _wait_until_quiet(args.wait)
-        best = min(attempts, key=_worse)
-        if len(attempts) > 1:
-            print(f"    keeping attempt {attempts.index(best) + 1} of {len(attempts)}")
-        results.append(best | {"attempts": len(attempts)})
+    rounds = args.rounds or (1 if args.quick else 3)
+    results = measure_all(jobs, args, timeout, rounds)
     peaks = report.roofline(results)
     report.add_roofline_fractions(results, peaks)
     machine = report.describe_machine(with_torch=bool(torch_devices))
@@ -241,6 +285,7 @@ def main(argv=None):
         "torch_devices": torch_devices,
         "notes": notes,
         "quick": args.quick,
+        "rounds": rounds,
         "seconds": round(time.perf_counter() - started, 1),
         "roofline": peaks,
         "results": results,

@@ -274,6 +274,12 @@ def markdown(payload):
     results, machine = payload["results"], payload["machine"]
     lines = ["# minigrad benchmarks", ""]
     lines += [f"- date: {machine.get('date')}", f"- command: `{payload['command']}`"]
+    if payload.get("rounds", 1) > 1:
+        lines.append(
+            f"- rounds: {payload['rounds']}: the whole list was measured {payload['rounds']} "
+            "times over, and each row shows its median round (all rounds' medians are in "
+            "results.json as `round_medians_s`)"
+        )
     lines += _machine_lines(machine)
     lines += ["", *HOW_TO_READ]
     lines += ["", "## Roofline: the matmul peak of each device", ""]

@@ -130,3 +130,36 @@ def test_help_prints(capsys):
         parse_args(["--help"])
     assert exit_info.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_rounds_go_round_the_whole_list_and_keep_each_jobs_median_round(monkeypatch, capsys):
+    from benchmarks import __main__ as runner
+
+    # Fake measurements: job "a" takes 3, 1, 2 s in its three rounds, "slow" takes minutes
+    # (made once), "broken" fails in its first round only.
+    times = {"a": [3.0, 1.0, 2.0], "slow": [100.0], "broken": [None, 5.0, 4.0]}
+    order = []
+
+    def fake_run_job(workload, size, device, framework, quick, timeout):
+        order.append(workload)
+        median = times[workload][sum(1 for w in order if w == workload) - 1]
+        job = {"workload": workload, "size": size, "device": device, "framework": framework}
+        if median is None:
+            return job | {"status": "error", "reason": "crashed"}
+        return job | {"status": "ok", "median_s": median, "wall_s": median}
+
+    monkeypatch.setattr(runner, "run_job", fake_run_job)
+    args = runner.parse_args(["--retries", "0"])
+    jobs = [(name, 1, "cpu", "minigrad") for name in ("a", "slow", "broken")]
+    results = runner.measure_all(jobs, args, timeout=10.0, rounds=3)
+    assert order == ["a", "slow", "broken", "a", "broken", "a", "broken"]
+    assert [r["median_s"] for r in results] == [2.0, 100.0, 4.0]
+    assert [r["round_medians_s"] for r in results] == [[3.0, 1.0, 2.0], [100.0], [5.0, 4.0]]
+    assert "[1/3, round 2/3] a 1 minigrad cpu: 1.00 s" in capsys.readouterr().out
+
+
+def test_a_job_that_fails_in_every_round_is_reported_as_failed():
+    from benchmarks.__main__ import _median_round
+
+    failed = {"status": "error", "reason": "crashed"}
+    assert _median_round([failed, failed | {"reason": "again"}]) == failed
