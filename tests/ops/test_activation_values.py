@@ -1,0 +1,48 @@
+"""relu, leaky_relu and sigmoid at the edges of the number line: infinities, NaN, signed
+zeros and values whose exponential overflows. Their forward passes avoid NumPy's where()
+(slow on random masks), so these check that the arithmetic that replaces it is exact."""
+
+import math
+
+import numpy
+import pytest
+
+import minigrad
+
+EDGES = [-math.inf, -100.0, -88.0, -20.0, -1e-3, -0.0, 0.0, 1e-3, 20.0, 88.0, 100.0, math.inf]
+
+
+def _sigmoid(x):
+    """The textbook form on each side of 0, in Python's float64 arithmetic."""
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    return math.exp(x) / (1 + math.exp(x))
+
+
+@pytest.mark.parametrize("dtype", [minigrad.float32, minigrad.float64])
+def test_sigmoid_at_the_edges(dtype):
+    y = minigrad.tensor(EDGES + [math.nan], dtype=dtype).sigmoid()
+    assert y.dtype == dtype
+    got = y.tolist()
+    assert math.isnan(got[-1])
+    for x, value in zip(EDGES, got):
+        expected = float(numpy.asarray(_sigmoid(x), dtype=y.numpy().dtype))
+        assert value == pytest.approx(expected, rel=1e-6, abs=1e-45), x
+    assert got[0] == 0.0 and got[EDGES.index(math.inf)] == 1.0
+
+
+@pytest.mark.parametrize("dtype", [minigrad.float32, minigrad.float64])
+def test_leaky_relu_scales_only_the_negative_values_and_exactly(dtype):
+    slope = 0.1
+    x = minigrad.tensor(EDGES + [math.nan], dtype=dtype)
+    y = x.leaky_relu(slope)
+    assert y.dtype == dtype
+    xs, got = x.numpy(), y.numpy()
+    scaled = xs * xs.dtype.type(slope)  # the slope rounded to the dtype, as PyTorch does
+    numpy.testing.assert_array_equal(got, numpy.where(xs > 0, xs, scaled))
+
+
+def test_relu_keeps_nan_and_infinity_and_zeros_minus_infinity():
+    y = minigrad.tensor([-math.inf, -1.0, -0.0, 0.0, 2.0, math.inf, math.nan]).relu()
+    assert y.tolist()[:6] == [0.0, 0.0, 0.0, 0.0, 2.0, math.inf]
+    assert math.isnan(y.tolist()[6]) and y.dtype == minigrad.float32
