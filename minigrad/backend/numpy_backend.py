@@ -6,6 +6,7 @@ import math
 
 import numpy
 
+from minigrad.backend import erf_float32
 from minigrad.backend.device import Device
 
 
@@ -64,9 +65,13 @@ class NumpyBackend:
         numpy.add.at(target, index, values)
 
     def erf(self, x):
-        """The error function, elementwise (NumPy has none; SciPy's is used if present)."""
+        """The error function, elementwise. NumPy has none: SciPy's if it is installed,
+        else minigrad's own for float32 (``erf_float32``: what training uses), else
+        Python's ``math.erf`` value by value (exact, and slow)."""
         if _scipy_erf is not None:
             return _scipy_erf(x)
+        if x.dtype == numpy.float32:
+            return erf_float32.erf(x)
         return _vector_erf(x).astype(x.dtype, copy=False)
 
 
