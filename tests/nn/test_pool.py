@@ -180,6 +180,15 @@ def test_max_pool2d_of_a_channels_first_view_gives_the_same_numbers_in_its_layou
     assert copy.grad.numpy().flags.c_contiguous
 
 
+def test_max_pool2d_of_a_channels_first_view_has_correct_first_and_second_derivatives():
+    # t is (C, N, H, W) in memory; its permuted view is what a convolution hands on.
+    data = numpy.random.default_rng(1).standard_normal((2, 3, 4, 5))
+    t = minigrad.tensor(data, dtype=minigrad.float64, requires_grad=True)
+    f = lambda t: max_pool2d(t.permute(1, 0, 2, 3), 2, stride=(2, 1)) ** 2  # noqa: E731
+    assert gradcheck(f, [t], name="max_pool2d of a channels-first view")
+    assert gradgradcheck(f, [t], name="max_pool2d of a channels-first view")
+
+
 def test_max_pool2d_padding_is_never_chosen():
     x = -minigrad.ones(1, 1, 2, 2)  # all values below the zero a careless padding would add
     assert max_pool2d(x, 2, stride=1, padding=1).tolist() == [[[[-1.0] * 3] * 3]]
