@@ -8,7 +8,7 @@ import pytest
 
 import minigrad
 from minigrad.nn import GRU, LSTM, RNN
-from minigrad.nn.layers.recurrent import GRUCell, LSTMCell, RNNCell
+from minigrad.nn.layers.recurrent import GRUCell, LSTMCell, RNNCell, _split_steps
 from minigrad.testing import gradcheck
 
 # --- the formulas, in NumPy -------------------------------------------------------------
@@ -283,3 +283,13 @@ def test_layer_gradients_through_time_match_finite_differences(mode):
     if mode != "lstm":
         inputs[2].requires_grad = False
     assert gradcheck(run, inputs, name=mode)
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 7])
+def test_split_steps_gives_each_step_and_its_gradient(length):
+    x = minigrad.randn(length, 2, 3, dtype=minigrad.float64, requires_grad=True)
+    steps = _split_steps(x)
+    assert [s.tolist() for s in steps] == [x[t].tolist() for t in range(length)]
+    weights = minigrad.randn(length, 2, 3, dtype=minigrad.float64)
+    (sum(s * weights[t] for t, s in enumerate(steps))).sum().backward()
+    assert x.grad.tolist() == weights.tolist()

@@ -275,13 +275,29 @@ def _weight_names(layer, suffix):
 
 def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
     """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state)."""
-    gi = _linear(seq, w_ih, b_ih)  # every step's input share, in one matmul
+    gi = _split_steps(_linear(seq, w_ih, b_ih))  # every step's input share, in one matmul
     length = seq.shape[0]
     outputs = [None] * length
     for t in reversed(range(length)) if reverse else range(length):
         state = step(gi[t], state, w_hh, b_hh)
         outputs[t] = state[0] if isinstance(state, tuple) else state
     return stack(outputs), state
+
+
+def _split_steps(x):
+    """x[0], ..., x[L-1], cut by halving x again and again.
+
+    Why not x[t] for each t: the backward of a slice is an array of zeros the size of
+    what it was cut from, with the slice's gradient written in. L slices of the whole
+    sequence make L whole-sequence arrays, and adding them up is L passes over the
+    whole sequence: work that grows as L^2 (an LSTM at L = 400 spent over half its
+    backward there). Halving cuts each piece from one twice its size: log2(L) levels,
+    each about twice the sequence in all.
+    """
+    if x.shape[0] == 1:
+        return [x[0]]
+    half = x.shape[0] // 2
+    return _split_steps(x[:half]) + _split_steps(x[half:])
 
 
 class RNN(_RNNBase):
