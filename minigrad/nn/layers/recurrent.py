@@ -290,8 +290,8 @@ def _split_steps(x):
     Why not x[t] for each t: the backward of a slice is an array of zeros the size of
     what it was cut from, with the slice's gradient written in. L slices of the whole
     sequence make L whole-sequence arrays, and adding them up is L passes over the
-    whole sequence: work that grows as L^2 (an LSTM at L = 400 spent over half its
-    backward there). Halving cuts each piece from one twice its size: log2(L) levels,
+    whole sequence: work that grows as L^2 (an LSTM at L = 400 spent two thirds of its
+    training step there). Halving cuts each piece from one twice its size: log2(L) levels,
     each about twice the sequence in all.
     """
     if x.shape[0] == 1:
