@@ -19,8 +19,8 @@ def sum_to_shape(grad, shape):
     """
     if grad.data.shape == shape:  # the common case: nothing was broadcast
         return grad
-    shape = tuple(shape)
-    if tuple(grad.shape) == shape:
+    shape = tuple(shape)  # a list or torch-style size given
+    if grad.data.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     stretched = [lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1]

@@ -304,8 +304,9 @@ class MaxPool2d(Function):
     dL/dx = dL/dy added at the place of each window's maximum (the first one on ties)"""
 
     @staticmethod
-    def forward(ctx, x, *, kernel_size, stride, dilation):
-        y, where = _window_max(ctx.xp, x, kernel_size, stride, dilation)
+    def forward(ctx, x, *, kernel_size, stride, dilation, found=None):
+        # ``found``: _window_max's answer, when the caller (max_pool2d) needed it already
+        y, where = found or _window_max(ctx.xp, x, kernel_size, stride, dilation)
         ctx.where, ctx.shape, ctx.order = where.reshape(-1), x.shape, _memory_order(x)
         return y
 
@@ -490,10 +491,12 @@ def max_pool2d(
     (ph, pw), (eh, ew) = padding, extra
     if ph or pw or eh or ew:
         x = x.pad((pw, pw + ew, ph, ph + eh), value=-math.inf)
-    y = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+    # With indices, the windows' maxima are found once, here, and handed to the op.
+    found = _window_max(x.xp, x.data, kernel, stride, dilation) if return_indices else None
+    y = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, dilation=dilation, found=found)
     if return_indices:  # as PyTorch: flat positions in each unpadded (H, W) plane
         height, width = x.shape[2:]
-        where = _window_max(x.xp, x.data, kernel, stride, dilation)[1] % (height * width)
+        where = found[1] % (height * width)
         rows, cols = where // width - ph, where % width - pw
         indices = x._wrap((rows * input.shape[-1] + cols).astype(x.xp.int64))
         return (y.squeeze(0), indices.squeeze(0)) if unbatched else (y, indices)
