@@ -246,7 +246,9 @@ def _anomaly_source(fn):
 
 
 def _check_finite(backend, array, where):
-    xp = backend.xp
+    from minigrad.backend import concrete  # (a check: under minigrad.compile, at trace time)
+
+    xp, array = backend.xp, concrete(array)
     if not hasattr(array, "dtype") or array.dtype.kind not in "fc":
         return
     if not bool(xp.isfinite(array).all()):

@@ -47,6 +47,20 @@ def backend_of_array(array) -> object:
     return _backends["cpu"]
 
 
+def concrete(array):
+    """The values behind ``array``, for a check that reads them without changing what is
+    computed (an index out of range, a NaN in anomaly mode). Outside ``minigrad.compile``
+    that is ``array`` itself; while a step is traced, the real array of the traced call,
+    so such checks run on the traced call and are left out of the replays.
+
+    >>> import numpy
+    >>> concrete(numpy.zeros(2)).tolist()
+    [0.0, 0.0]
+    """
+    real = getattr(type(array), "_concrete", None)
+    return array if real is None else real(array)
+
+
 def seed_all(seed: int) -> None:
     """Seed every backend, and those created later, with ``seed``."""
     global _seed
@@ -83,6 +97,7 @@ __all__ = [
     "Device",
     "get_backend",
     "backend_of_array",
+    "concrete",
     "seed_all",
     "initial_seed",
     "get_default_device",

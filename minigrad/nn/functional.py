@@ -21,6 +21,7 @@ import warnings
 
 from minigrad import dtypes
 from minigrad.autograd.mode import no_grad
+from minigrad.backend import concrete
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
@@ -341,7 +342,7 @@ def one_hot(tensor, num_classes: int = -1):
 
 def _check_indices(indices, low, high, name, what, ignore=None):
     """Raise a clear IndexError naming the first index outside [low, high)."""
-    data = indices.data
+    data = concrete(indices.data)  # a check: under minigrad.compile, at trace time only
     bad = (data < low) | (data >= high)
     if ignore is not None:
         bad &= data != ignore
@@ -605,7 +606,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
             f"to the input size ({input.shape}) is not allowed; please ensure they have "
             "the same size"
         )
-    if input.numel() and not bool(((input.data >= 0) & (input.data <= 1)).all()):
+    data = concrete(input.data)  # a check: under minigrad.compile, at trace time only
+    if input.numel() and not bool(((data >= 0) & (data <= 1)).all()):
         raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(they are probabilities; for logits use binary_cross_entropy_with_logits)"

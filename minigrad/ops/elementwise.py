@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from minigrad.autograd.function import Function
+from minigrad.backend import concrete
 from minigrad.dtypes import get_default_dtype
 from minigrad.ops.broadcast import sum_to_shape
 
@@ -71,7 +72,7 @@ def _number_like(xp, number, array):
         constants = _CONSTANTS[array.dtype] = {}
     constant = constants.get(number)
     if constant is None:
-        constant = xp.asarray(number, dtype=array.dtype)
+        constant = concrete(xp.asarray(number, dtype=array.dtype))  # (kept past a compile)
         if number == 0:  # 0.0 == -0.0 as dict keys, but x * -0.0 must give -0.0
             return constant
         if len(constants) >= 256:  # bounded: a loop over ever new numbers must not grow it

@@ -31,7 +31,6 @@ shrinks the parameter directly before the step::
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 
 from minigrad.optim.optimizer import Optimizer, _check_non_negative
@@ -108,11 +107,11 @@ class Adam(Optimizer):
         if self.decoupled_weight_decay:
             p *= 1 - lr * float(group["weight_decay"])  # AdamW: shrink p, not through g
         if "step" not in state:
-            state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p)
             state["exp_avg_sq"] = xp.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        step = state["step"] = _step_count(state.get("step", 0), p, xp)
+        step += 1  # in place: an array (as PyTorch's), so that a compiled step counts too
+        t = step.astype(xp.float64)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
@@ -126,9 +125,11 @@ class Adam(Optimizer):
             xp.maximum(v_max, v, out=v_max)  # the largest second moment seen so far
             v = v_max
 
-        step_size = lr / (1 - beta1**t)
+        # the bias corrections in float64 from the count, then rounded once to p's dtype,
+        # as a Python float would be: lr / (1 - beta1^t) and sqrt(1 - beta2^t)
+        step_size = (lr / (1 - beta1**t)).astype(p.dtype)
         denom = xp.sqrt(v, out=xp.empty_like(v))  # a new array (for a 0-d v, not a NumPy scalar)
-        denom /= math.sqrt(1 - beta2**t)
+        denom /= xp.sqrt(1 - beta2**t).astype(p.dtype)
         denom += eps
         xp.divide(m, denom, out=denom)  # reuse the buffer: denom now holds m / denom
         denom *= step_size
@@ -179,3 +180,11 @@ class AdamW(Adam):
             l1=l1,
             l1_proximal=l1_proximal,
         )
+
+
+def _step_count(step, p, xp):
+    """The step count as a 0-d array of p's dtype, as PyTorch keeps it (exact up to 2^24
+    steps in float32); a state dict loaded from a file holds a number."""
+    if hasattr(step, "shape"):
+        return step
+    return xp.full((), step, dtype=p.dtype)

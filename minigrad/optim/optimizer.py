@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import math
+import weakref
 from numbers import Real
 
 from minigrad.autograd.mode import enable_grad, no_grad
@@ -74,7 +75,11 @@ class Optimizer:
     # The settings of the shared steps; every optimizer has them, off by default.
     shared_defaults = {"weight_decay": 0.0, "l1": 0.0, "l1_proximal": False, "maximize": False}
 
+    # Every live optimizer: minigrad.compile traces the changes to their state.
+    instances: weakref.WeakSet = weakref.WeakSet()
+
     def __init__(self, params, defaults: dict):
+        Optimizer.instances.add(self)
         self.defaults = {**self.shared_defaults, **defaults}
         self.param_groups: list[dict] = []
         # Per-parameter state (momentum buffers, moment estimates, step counts),

@@ -1,0 +1,309 @@
+"""minigrad.compile: trace a training step once, then replay it as plain array calls.
+
+Eager minigrad spends most of a small model's step in Python around the array
+calls: Tensors, Contexts, the graph walk. A tracing JIT (tinygrad's TinyJit,
+``jax.jit``, ``torch.compile``'s graph capture) runs the step once while recording
+the array calls it makes, and from then on replays only those calls on the new
+inputs' arrays. ``tracer.py`` records; ``program.py`` prunes, plans memory and
+replays; this file decides when to trace and when to replay.
+
+    >>> import minigrad
+    >>> w = minigrad.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = minigrad.optim.SGD([w], lr=0.1)
+    >>> @minigrad.compile
+    ... def step(x):
+    ...     opt.zero_grad()
+    ...     loss = ((w * x).sum() - 1.0) ** 2
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> [round(step(minigrad.tensor([1.0, 1.0])).item(), 4) for _ in range(4)]
+    [4.0, 1.44, 0.5184, 0.1866]
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import weakref
+from collections import OrderedDict
+
+from minigrad.autograd.mode import mode
+from minigrad.compile.program import Program
+from minigrad.compile.tracer import Recorder, Traced, TraceError, patched
+from minigrad.nn.module import Module
+from minigrad.optim.optimizer import Optimizer
+from minigrad.tensor import Tensor
+
+__all__ = ["compile", "TraceError"]
+
+
+def compile(fn=None, *, max_traces: int = 8):
+    """Compile ``fn`` (a function of Tensors, typically a whole training step).
+
+    Use it as ``step = minigrad.compile(step)`` or as the decorator ``@minigrad.compile``.
+
+    How it runs, per *signature* (each Tensor argument's shape, dtype, device and
+    requires_grad; the other arguments' values; grad mode; the ``training`` flag of
+    every module and the hyperparameters of every optimizer that ``fn`` can see
+    through its arguments, closure, globals and ``self``):
+
+    1. the first call runs eagerly (it creates optimizer state and anything else a
+       first step makes lazily);
+    2. the second call runs eagerly too, recording every array call it makes;
+    3. later calls replay the recorded calls on the new inputs' arrays: no Tensor,
+       Context or graph walk. Parameters, optimizer state and module buffers change
+       in place exactly as eager changes them; random numbers (dropout) are drawn
+       from the same generator as eager, so a compiled run and an eager run from
+       the same seed stay bit for bit identical.
+
+    A new signature traces anew; at most ``max_traces`` are kept (the least
+    recently used goes), as PyTorch's recompile limit.
+
+    The rules (as TinyJit's and jax.jit's):
+
+    - Only array work is replayed. Python code in ``fn`` runs at trace time only:
+      a ``print``, a counter, a list append happen once. Python numbers read inside
+      (a learning rate, a loop count) are constants of the trace; changing an
+      optimizer's hyperparameters (a scheduler's ``lr``) or a module's mode counts
+      as a new signature.
+    - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
+      ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
+      naming your line. So does anything whose shape depends on values (boolean
+      mask indexing, ``nonzero``). Do these outside, or with tensor ops (``where``).
+    - The returned Tensors are fresh arrays each call, detached from any graph;
+      ``.grad`` of parameters holds this call's gradient, as in eager.
+    - Inputs are read at each call; anything else (a Tensor captured from outside,
+      not passed as an argument) is used by reference: replacing its ``.data`` with
+      a new array outside ``fn`` is not seen. Change it in place or pass it in.
+    - Replay changes what eager changes in place; Python-side counters (RMSprop's
+      ``state["step"]``) advance only in the eager calls.
+
+    Future work: on CuPy, replaying through a CUDA graph (one launch per step).
+
+    >>> import minigrad
+    >>> @minigrad.compile
+    ... def double(x):
+    ...     return x * 2
+    >>> double(minigrad.tensor([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    """
+    if fn is None:
+        return functools.partial(compile, max_traces=max_traces)
+    return CompiledFunction(fn, max_traces)
+
+
+class CompiledFunction:
+    """What ``compile`` returns: call it as you would call ``fn``."""
+
+    def __init__(self, fn, max_traces: int = 8):
+        if max_traces < 1:
+            raise ValueError(f"max_traces must be at least 1, got {max_traces}")
+        self.fn, self.max_traces = fn, max_traces
+        self.traces: OrderedDict = OrderedDict()  # signature -> Trace
+        visible = _visible_objects(fn)
+        self.modules = [m for root in visible["modules"] for m in root.modules()]
+        self.optimizers = visible["optimizers"]
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        key = self.signature(args, kwargs)
+        trace = self.traces.get(key)
+        if trace is not None:
+            self.traces.move_to_end(key)
+            return trace.replay(args, kwargs)
+        trace, result = Trace.record(self.fn, args, kwargs)
+        if trace is not None:  # None: a first step, which made optimizer state
+            self.traces[key] = trace
+            while len(self.traces) > self.max_traces:
+                self.traces.popitem(last=False)  # the least recently used
+        return result
+
+    def signature(self, args, kwargs) -> tuple:
+        """What a trace depends on (see ``compile``'s docstring)."""
+        parts = [_describe(a) for a in args]
+        parts += [(k, _describe(v)) for k, v in sorted(kwargs.items())]
+        parts.append(mode.grad_enabled)
+        parts.append(tuple([m.training for m in self.modules]))
+        for optimizer in self.optimizers:
+            for group in optimizer.param_groups:
+                parts.append(tuple([v for k, v in group.items() if k != "params"]))
+        return tuple(parts)
+
+
+class Trace:
+    """One recorded call of ``fn``: its Program and how to hand results back.
+
+    ``write_backs`` are the Python objects that the step left holding arrays it
+    made: (Tensor, "data" or "grad", buffer) or (state dict, key, buffer). A replay
+    hands them the new arrays, as the eager step would have.
+    """
+
+    def __init__(self, program, output_spec, write_backs):
+        self.program, self.output_spec, self.write_backs = program, output_spec, write_backs
+
+    @staticmethod
+    def record(fn, args, kwargs):
+        """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned).
+
+        The Trace is None when the call created optimizer state (a first step differs
+        from the next ones: SGD copies its first gradient, Adam makes its moments):
+        the next call traces again.
+        """
+        from minigrad.backend import _backends
+
+        recorder = Recorder()
+        optimizers = list(Optimizer.instances)
+        state_before = _state_layout(optimizers)
+        for tensor in _tensors_in((args, kwargs)):  # bound anew at each replay
+            recorder.input(tensor.data)
+        touched = []
+        try:
+            with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
+                result = fn(*args, **kwargs)
+                output_spec = _spec(result)
+            gc.collect()  # so that only what the step left behind still holds stand-ins
+        finally:
+            recorder.closed = True
+            write_backs = _untrace(touched, optimizers)
+        if _state_layout(optimizers) != state_before:
+            return None, result
+        keep = list(_spec_buffers(output_spec)) + [i for _, _, i in write_backs]
+        return Trace(Program(recorder, keep), output_spec, write_backs), result
+
+    def replay(self, args, kwargs):
+        arrays = self.program.run([t.data for t in _tensors_in((args, kwargs))])
+        env = dict(zip(self.program.keep, arrays))
+        for holder, key, index in self.write_backs:
+            if key == "grad":
+                tensor = holder()
+                if tensor is not None:
+                    tensor.grad = Tensor._make(env[index], tensor._backend)
+            elif key == "data":
+                tensor = holder()
+                if tensor is not None:
+                    tensor.data = env[index]
+            else:
+                holder[key] = env[index]
+        return _build(self.output_spec, env)
+
+
+def _state_layout(optimizers) -> list:
+    """Which parameters have optimizer state, and which entries: a first step changes it."""
+    return [[(id(p), tuple(state)) for p, state in o.state.items()] for o in optimizers]
+
+
+def _untrace(touched, optimizers) -> list:
+    """Give every Tensor and optimizer state its real array back; return the write-backs."""
+    made_by_step = {}  # id(Tensor) -> (weak reference, buffer) for Tensors holding new arrays
+    alive = []
+    for ref in touched:
+        tensor = ref()
+        if tensor is None or not isinstance(tensor.data, Traced):
+            continue  # gone, or seen already
+        traced = tensor.data
+        tensor.data = traced.value
+        alive.append(tensor)
+        if traced.recorder.kinds[traced.index] == "made":
+            made_by_step[id(tensor)] = (ref, traced.index)
+    write_backs = []
+    for tensor in alive:  # a gradient: a new .grad Tensor, as backward() gives
+        if tensor.grad is not None and id(tensor.grad) in made_by_step:
+            write_backs.append((weakref.ref(tensor), "grad", made_by_step.pop(id(tensor.grad))[1]))
+    write_backs += [(ref, "data", index) for ref, index in made_by_step.values()]
+    for optimizer in optimizers:
+        for state in optimizer.state.values():
+            for key, value in list(state.items()):
+                if isinstance(value, Traced):
+                    state[key] = value.value
+                    if value.recorder.kinds[value.index] == "made":
+                        write_backs.append((state, key, value.index))
+    return write_backs
+
+
+# --- the pieces of a signature and of a result ---------------------------------------
+def _describe(value):
+    if isinstance(value, Tensor):
+        return (value.shape, value.dtype, value._backend, value._requires_grad)
+    if _is_module(value):
+        return (id(value), tuple([m.training for m in value.modules()]))
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"minigrad.compile: argument {value!r} of type {type(value).__name__} is neither "
+            "a Tensor nor hashable; pass Tensors, numbers, strings or tuples of them"
+        ) from None
+    return value
+
+
+def _tensors_in(value) -> list:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors_in(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors_in(v)]
+    return []
+
+
+def _spec(result):
+    """The shape of ``fn``'s result, with each Tensor as ("T", buffer, the Tensor)."""
+    if isinstance(result, Tensor):
+        return ("T", result.data.index, result._backend)
+    if isinstance(result, (tuple, list)):
+        return (type(result), [_spec(r) for r in result])
+    if isinstance(result, dict):
+        return (dict, {k: _spec(v) for k, v in result.items()})
+    return ("const", result)
+
+
+def _spec_buffers(spec):
+    kind, *rest = spec
+    if kind == "T":
+        yield rest[0]
+    elif kind == "const":
+        return
+    elif kind is dict:
+        for s in rest[0].values():
+            yield from _spec_buffers(s)
+    else:
+        for s in rest[0]:
+            yield from _spec_buffers(s)
+
+
+def _build(spec, env):
+    """The result of a replay: new Tensors on its arrays, in the shape ``fn`` returned."""
+    kind, *rest = spec
+    if kind == "T":
+        index, backend = rest
+        return Tensor._make(env[index], backend)
+    if kind == "const":
+        return rest[0]
+    if kind is dict:
+        return {k: _build(s, env) for k, s in rest[0].items()}
+    return kind(_build(s, env) for s in rest[0])
+
+
+def _is_module(value) -> bool:
+    return isinstance(value, Module)
+
+
+def _visible_objects(fn) -> dict:
+    """The modules and optimizers ``fn`` can reach: closure, globals it names, ``self``."""
+    candidates = []
+    target = getattr(fn, "__func__", fn)
+    if getattr(fn, "__self__", None) is not None:
+        candidates += list(vars(fn.__self__).values()) if hasattr(fn.__self__, "__dict__") else []
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            candidates.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    code, names = getattr(target, "__code__", None), getattr(target, "__globals__", {})
+    for name in code.co_names if code is not None else ():
+        if name in names:
+            candidates.append(names[name])
+    modules = [c for c in candidates if _is_module(c)]
+    optimizers = [c for c in candidates if isinstance(c, Optimizer)]
+    return {"modules": modules, "optimizers": optimizers}

@@ -1,0 +1,202 @@
+"""A recorded step made ready to replay: dead calls dropped, buffers planned.
+
+``Program`` turns a ``Recorder``'s calls into a list of steps, each a plain call
+of a NumPy (or CuPy) function on the arrays of an environment list ``env``
+(buffer number -> array). Two passes make the replay cheaper than the trace:
+
+1. dead call elimination: walking backwards from what must survive the step
+   (the outputs, arrays written back to Python objects, outside arrays changed in
+   place, random draws), keep only the calls something needs;
+2. a memory plan: a result that lives only inside the step gets an array
+   preallocated at trace time, passed as ``out=``, and shared with every other
+   such result of the same shape, dtype and layout whose lifetime (from the call
+   that makes it to the last call that reads it or any view of it) does not
+   overlap. ``out=`` computes exactly the values a fresh array would hold, and the
+   preallocated array has the strides the trace saw, so the replay stays bit for
+   bit equal to eager.
+
+    >>> import numpy
+    >>> from minigrad.compile.tracer import Recorder
+    >>> recorder = Recorder()
+    >>> x = recorder.input(numpy.arange(3.0))
+    >>> unused = x * 10
+    >>> y = (x + 1) * 2
+    >>> program = Program(recorder, keep=[y.index])
+    >>> print(program.source)                   # x * 10 was dropped
+    def replay(b0):
+        b2 = x2
+        add_0(b0, 1, out=b2)
+        b3 = mul_1(b2, 2)
+        return (b3, )
+    <BLANKLINE>
+    >>> program.run([numpy.ones(3)])[0].tolist()
+    [4.0, 4.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from minigrad.compile.tracer import Attribute, Buffer, Method
+
+# Calls that can write their result into a given array (``out=``).
+_OUT_METHODS = {"sum", "max", "min", "prod"}
+
+
+class Program:
+    """The replayable form of a recording; ``keep`` lists the buffers that must survive.
+
+    The calls become the source of one Python function (``source``, readable: print
+    it), so that a replay runs them with local variables and nothing else.
+    """
+
+    def __init__(self, recorder, keep):
+        self.inputs, self.keep = list(recorder.inputs), list(keep)
+        keep_roots = {recorder.roots[i] for i in keep}
+        self.calls = live_calls(recorder, keep_roots)
+        pooled, writers = plan_memory(recorder, self.calls, keep_roots)
+        self.pooled = len({id(a) for a in pooled.values()}), len(pooled)
+        self.source, namespace = _generate(recorder, self.calls, pooled, writers, self.inputs, keep)
+        exec(compile(self.source, "<minigrad.compile replay>", "exec"), namespace)  # noqa: S102
+        self._replay = namespace["replay"]
+
+    def run(self, arrays) -> tuple:
+        """Replay on new input arrays; return the arrays of the ``keep`` buffers."""
+        return self._replay(*arrays)
+
+
+def live_calls(recorder, keep_roots) -> list:
+    """The calls that contribute to something that survives the step, in order."""
+    roots, kinds = recorder.roots, recorder.kinds
+    needed = set(keep_roots)
+    live = []
+    for call in reversed(recorder.calls):
+        touched = {roots[i] for i in call.writes} | {roots[i] for i in _outputs(call)}
+        outside = any(kinds[root] != "made" for root in (roots[i] for i in call.writes))
+        if call.effect or outside or touched & needed:
+            live.append(call)
+            needed |= touched | {roots[i] for i in call.reads}
+    live.reverse()
+    return live
+
+
+def plan_memory(recorder, calls, keep_roots) -> tuple:
+    """(buffer -> preallocated array, the ids of the calls that write their result there)
+    for every result that can be written with ``out=``.
+
+    A buffer whose lifetime has ended hands its array to the next result of the same
+    shape, dtype and strides (a greedy interval assignment).
+    """
+    roots, values = recorder.roots, recorder.values
+    last_use = {}
+    for k, call in enumerate(calls):
+        for i in (*call.reads, *call.writes, *_outputs(call)):
+            last_use[roots[i]] = k
+    free: dict[tuple, list] = {}
+    ending: dict[int, list] = {}
+    pooled, writers = {}, set()
+    for k, call in enumerate(calls):
+        index = call.outputs
+        if _can_write_out(call) and isinstance(index, int):
+            value = values[index]
+            if (
+                roots[index] == index
+                and index not in keep_roots
+                and recorder.kinds[index] == "made"
+                and getattr(value, "ndim", 0) > 0
+                and value.base is None
+            ):
+                key = (type(value), value.shape, value.dtype, value.strides)
+                shelf = free.setdefault(key, [])
+                pooled[index] = shelf.pop() if shelf else value
+                writers.add(id(call))
+                ending.setdefault(last_use[index], []).append((key, pooled[index]))
+        for key, array in ending.pop(k, ()):
+            free[key].append(array)
+    return pooled, writers
+
+
+def _can_write_out(call) -> bool:
+    if "out" in call.kwargs:
+        return False
+    if isinstance(call.fn, numpy.ufunc):
+        return call.fn.nout == 1
+    return isinstance(call.fn, Method) and call.fn.name in _OUT_METHODS
+
+
+def _outputs(call) -> tuple:
+    if call.outputs is None:
+        return ()
+    return call.outputs if isinstance(call.outputs, tuple) else (call.outputs,)
+
+
+# --- the replay as Python source ---------------------------------------------------
+def _generate(recorder, calls, pooled, writers, inputs, keep):
+    """(source, namespace) of ``replay(*inputs)``: one line per call, buffers as locals.
+
+    Outside arrays and preallocated ones come in as names of the namespace; every
+    other argument that holds no buffer is a named constant.
+    """
+    namespace: dict = {}
+    lines = [f"def replay({', '.join(f'b{i}' for i in inputs)}):"]
+    used = {i for call in calls for i in (*call.reads, *call.writes, *_outputs(call))}
+    for i in sorted(used | set(keep)):
+        if recorder.kinds[i] == "external" or i in pooled:
+            namespace[f"x{i}"] = pooled.get(i, recorder.values[i])
+            lines.append(f"    b{i} = x{i}")
+
+    def constant(value):
+        name = f"c{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    def render(value):
+        if isinstance(value, Buffer):
+            return f"b{value.index}"
+        if not _has_buffer(value):
+            return (
+                repr(value) if type(value) in (int, bool, str) or value is None else constant(value)
+            )
+        if isinstance(value, tuple):
+            return "(" + "".join(f"{render(v)}, " for v in value) + ")"
+        return "[" + ", ".join(render(v) for v in value) + "]"
+
+    for k, call in enumerate(calls):
+        arguments = [render(a) for a in call.args]
+        arguments += [f"{key}={render(v)}" for key, v in call.kwargs.items()]
+        if isinstance(call.fn, Attribute):  # b4 = b2.T
+            fn, arguments = None, f"{arguments[0]}.{call.fn.name}"
+        elif isinstance(call.fn, Method):  # b5 = b3.reshape((16, 10))
+            fn, arguments = f"{arguments[0]}.{call.fn.name}", arguments[1:]
+        else:
+            fn = f"{_identifier(call.name)}_{k}"
+            namespace[fn] = call.fn
+        if fn is None:
+            lines.append(f"    b{call.outputs} = {arguments}")
+            continue
+        if id(call) in writers:  # the result goes into its preallocated array
+            arguments.append(f"out=b{call.outputs}")
+            lines.append(f"    {fn}({', '.join(arguments)})")
+            continue
+        outputs = _outputs(call)
+        target = "" if not outputs else ", ".join(f"b{i}" for i in outputs) + " = "
+        if isinstance(call.outputs, tuple):
+            target = ", ".join(f"b{i}" for i in outputs) + ", = "
+        lines.append(f"    {target}{fn}({', '.join(arguments)})")
+    lines.append("    return (" + "".join(f"b{i}, " for i in keep) + ")")
+    return "\n".join(lines) + "\n", namespace
+
+
+def _identifier(name) -> str:
+    name = "".join(c if c.isalnum() else "_" for c in name).strip("_")
+    return name or "call"
+
+
+def _has_buffer(value) -> bool:
+    if isinstance(value, Buffer):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_has_buffer(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_buffer(v) for v in value.values())
+    return False

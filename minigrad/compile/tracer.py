@@ -1,0 +1,527 @@
+"""Recording a step: every array call it makes, with the buffers it read and wrote.
+
+While a step is traced, the arrays it computes with are ``Traced`` stand-ins: each
+holds the real array (``value``) and the number of its buffer in the recording.
+An operator, a method or a NumPy function applied to a stand-in runs on the real
+arrays, as in eager mode, and appends one ``Call`` to the ``Recorder``: the
+function, its arguments with every stand-in replaced by its buffer number
+(``Buffer(i)``), and the buffers of its result. Replaying the calls in order on
+new input arrays computes what the step computes, with no Python in between.
+
+Arrays enter the recording through one seam, the backend (``patched``): its
+array module ``xp`` and its random generator ``rng`` become recording ones,
+``Tensor.data`` hands out stand-ins, and each optimizer's state arrays are
+swapped for stand-ins, for as long as the trace lasts.
+
+A stand-in refuses to become a Python value (``bool``, ``float``, ``.item()``):
+the replay could not follow a branch taken on it. That is a ``TraceError``
+naming the user's line.
+
+    >>> import numpy
+    >>> recorder = Recorder()
+    >>> x = recorder.input(numpy.ones(3, dtype=numpy.float32))
+    >>> y = (x * 2 + 1).sum()
+    >>> [call.name for call in recorder.calls]
+    ['mul', 'add', 'sum']
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import sys
+import traceback
+import types
+import weakref
+from contextlib import contextmanager
+
+import numpy
+
+
+class TraceError(RuntimeError):
+    """Something a compiled function did cannot be recorded as array calls."""
+
+
+class Buffer:
+    """Where a call reads or writes buffer ``index`` (in a recorded argument)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def __repr__(self):
+        return f"%{self.index}"
+
+
+class Call:
+    """One recorded array call: ``outputs = fn(*args, **kwargs)``.
+
+    ``reads`` and ``writes`` are buffer numbers; ``outputs`` is one buffer number,
+    a tuple of them (a function that returns several arrays), or None (no array).
+    """
+
+    __slots__ = ("fn", "args", "kwargs", "outputs", "reads", "writes", "effect", "name")
+
+    def __init__(self, fn, args, kwargs, outputs, reads, writes, effect, name):
+        self.fn, self.args, self.kwargs, self.outputs = fn, args, kwargs, outputs
+        self.reads, self.writes, self.effect, self.name = reads, writes, effect, name
+
+    def __repr__(self):
+        args = ", ".join(
+            [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        )
+        return f"{self.outputs!r} = {self.name}({args})"
+
+
+class Method:
+    """Calls method ``name`` of its first argument (a recorded ``x.reshape(...)``)."""
+
+    __slots__ = ("name", "__name__")
+
+    def __init__(self, name):
+        self.name = self.__name__ = name
+
+    def __call__(self, array, *args, **kwargs):
+        return getattr(array, self.name)(*args, **kwargs)
+
+
+class Attribute:
+    """Reads attribute ``name`` of an array that is itself an array (``x.T``)."""
+
+    __slots__ = ("name", "__name__")
+
+    def __init__(self, name):
+        self.name = self.__name__ = name
+
+    def __call__(self, array):
+        return getattr(array, self.name)
+
+
+# Calls that change their first argument in place (besides any ``out=``).
+_INPLACE_OPERATORS = {
+    operator.iadd,
+    operator.isub,
+    operator.imul,
+    operator.itruediv,
+    operator.ifloordiv,
+    operator.imod,
+    operator.ipow,
+    operator.imatmul,
+    operator.iand,
+    operator.ior,
+    operator.ixor,
+    operator.setitem,
+}
+_INPLACE_METHODS = {"fill", "sort", "put", "itemset", "resize", "partition"}
+_INPLACE_FUNCTIONS = {"copyto", "put", "place", "putmask", "put_along_axis", "fill_diagonal"}
+# Results whose shape depends on the values: a replay could not allocate them.
+_VALUE_SHAPED = {"nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract"}
+# What an array tells without reading its values.
+_STATIC = {"shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags", "device"}
+
+
+def _is_array(value) -> bool:
+    return hasattr(value, "dtype") and hasattr(value, "shape") and not isinstance(value, type)
+
+
+class Recorder:
+    """The growing list of calls and the buffers they touch.
+
+    Buffer ``i`` is one of: an input (bound anew at each replay), an external array
+    (a parameter, optimizer state or constant, used by reference: replay changes it
+    in place as eager does), or the result of a recorded call.
+    """
+
+    def __init__(self):
+        self.calls: list[Call] = []
+        self.values: list = []  # buffer -> the real array it held while tracing
+        self.kinds: list[str] = []  # buffer -> "input", "external" or "made"
+        self.roots: list[int] = []  # buffer -> the buffer whose memory it views (itself)
+        self.inputs: list[int] = []
+        self.closed = False  # set when the trace ends: then nothing more is recorded
+        self._external_of: dict[int, Traced] = {}  # id(array) -> its stand-in
+
+    # --- buffers -------------------------------------------------------------------
+    def _new_buffer(self, value, kind, root=None) -> Traced:
+        index = len(self.values)
+        self.values.append(value)
+        self.kinds.append(kind)
+        self.roots.append(index if root is None else root)
+        return Traced(value, index, self)
+
+    def input(self, array) -> Traced:
+        """A stand-in for an input array: a replay binds a new array to its buffer."""
+        traced = self._new_buffer(array, "input")
+        self.inputs.append(traced.index)
+        self._external_of[id(array)] = traced
+        return traced
+
+    def external(self, array) -> Traced:
+        """The stand-in for an array that lives outside the step (one per array)."""
+        if isinstance(array, Traced):
+            return array
+        traced = self._external_of.get(id(array))
+        if traced is None or traced.value is not array:
+            traced = self._external_of[id(array)] = self._new_buffer(array, "external")
+        return traced
+
+    # --- calls ---------------------------------------------------------------------
+    def call(self, fn, args, kwargs, name=None, effect=False):
+        """Run ``fn`` on the real arrays behind ``args`` and record it; return stand-ins."""
+        name = name or getattr(fn, "__name__", type(fn).__name__)
+        if name in _VALUE_SHAPED:
+            raise_trace_error(
+                f"{name}() gives a result whose shape depends on the values, which a "
+                "replay cannot allocate in advance"
+            )
+        reads: list[int] = []
+        real_args, arg_template = self._unwrap(args, reads)
+        real_kwargs, kwarg_template = self._unwrap(kwargs, reads)
+        if self.closed:  # a stand-in kept past its trace (in a cache): compute, plainly
+            return fn(*real_args, **real_kwargs)
+        fn = _as_ufunc(fn, real_args)
+        result = fn(*real_args, **real_kwargs)
+        writes = self._writes(fn, name, args, kwargs)
+        given = {id(self.values[i]): i for i in reads}
+        outputs, wrapped = self._wrap(result, given, reads)
+        self.calls.append(
+            Call(fn, arg_template, kwarg_template, outputs, reads, writes, effect, name)
+        )
+        return wrapped
+
+    def _unwrap(self, value, reads):
+        """(the real value, the recorded template) of an argument, recursively."""
+        if isinstance(value, Traced):
+            if value.recorder is not self:  # left over from another trace: its array
+                return self._unwrap(value.value, reads)
+            reads.append(value.index)
+            return value.value, Buffer(value.index)
+        if isinstance(value, (tuple, list)):
+            pairs = [self._unwrap(v, reads) for v in value]
+            return type(value)(p[0] for p in pairs), type(value)(p[1] for p in pairs)
+        if isinstance(value, dict):
+            pairs = {k: self._unwrap(v, reads) for k, v in value.items()}
+            return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+        if isinstance(value, slice) and any(
+            isinstance(v, Traced) for v in (value.start, value.stop, value.step)
+        ):
+            raise_trace_error("a slice bound read from a tensor's value")
+        if _is_array(value) and not isinstance(value, numpy.generic):
+            return self._unwrap(self.external(value), reads)  # an array from outside
+        return value, value
+
+    def _writes(self, fn, name, args, kwargs) -> list[int]:
+        """The buffers this call changes in place."""
+        written = []
+        out = kwargs.get("out")
+        for o in out if isinstance(out, tuple) else (out,):
+            if isinstance(o, Traced):
+                written.append(o.index)
+        first = args[0] if args else None
+        inplace = (
+            fn in _INPLACE_OPERATORS
+            or (isinstance(fn, Method) and fn.name in _INPLACE_METHODS)
+            or name in _INPLACE_FUNCTIONS
+            or name == "at"  # numpy.add.at(target, index, values)
+        )
+        if inplace and isinstance(first, Traced):
+            written.append(first.index)
+        return written
+
+    def _wrap(self, result, given, reads):
+        """Stand-ins for a call's results: the same buffer when the call returned one
+        of its arguments (``a += b`` returns ``a``), else a new one."""
+        if isinstance(result, tuple) and result and all(_is_array(r) for r in result):
+            pairs = [self._wrap(r, given, reads) for r in result]
+            return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+        if not _is_array(result):
+            return None, result
+        if id(result) in given and self.values[given[id(result)]] is result:
+            index = given[id(result)]
+            return index, Traced(result, index, self)
+        traced = self._new_buffer(result, "made", self._root_of(result, reads))
+        return traced.index, traced
+
+    def _root_of(self, result, reads):
+        """The buffer whose memory ``result`` views, if it is a view of an argument."""
+        if getattr(result, "base", None) is None:
+            return None
+        for i in reads:
+            value = self.values[i]
+            if _is_array(value) and numpy.may_share_memory(result, value):
+                return self.roots[i]
+        return None
+
+
+class Traced:
+    """A stand-in for an array while a step is traced: it records what is done to it."""
+
+    __slots__ = ("value", "index", "recorder", "__weakref__")
+    __array_priority__ = 1000  # NumPy asks us first, even against its own arrays
+
+    def __init__(self, value, index, recorder):
+        self.value, self.index, self.recorder = value, index, recorder
+
+    # --- what can be known without reading values ---------------------------------
+    def __getattr__(self, name):
+        if name in _STATIC or name == "base":
+            return getattr(self.value, name)
+        attribute = getattr(self.value, name)
+        if callable(attribute):
+            if name in ("item", "tolist", "tobytes", "__array__"):
+                raise_trace_error(f".{name}() reads the values to Python")
+            method = Method(name)
+            recorder = self.recorder
+            return lambda *args, **kwargs: recorder.call(method, (self,) + args, kwargs, name)
+        return self.recorder.call(Attribute(name), (self,), {}, name)
+
+    def _concrete(self):
+        """The real array (see ``minigrad.backend.concrete``)."""
+        return self.value
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        return f"traced(shape={self.value.shape}, dtype={self.value.dtype}, buffer={self.index})"
+
+    # --- reading values: not in a trace ------------------------------------------
+    def __bool__(self):
+        raise_trace_error("bool() (an `if` or `while` on a tensor) reads a value to Python")
+
+    def __float__(self):
+        raise_trace_error("float() reads a value to Python")
+
+    def __int__(self):
+        raise_trace_error("int() reads a value to Python")
+
+    def __index__(self):
+        raise_trace_error("using a tensor's value as an index or a size reads it to Python")
+
+    def __complex__(self):
+        raise_trace_error("complex() reads a value to Python")
+
+    def __array__(self, dtype=None, copy=None):
+        raise_trace_error("converting to a NumPy array reads the values to Python")
+
+    # --- NumPy's protocols: ufuncs and functions called on stand-ins ---------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        name = ufunc.__name__ if method == "__call__" else method
+        return self.recorder.call(fn, inputs, kwargs, name)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return self.recorder.call(func, args, kwargs, func.__name__)
+
+    def __getitem__(self, key):
+        if _has_boolean_mask(key):
+            raise_trace_error(
+                "indexing with a boolean mask gives a shape that depends on the values; "
+                "use where(mask, x, 0) or masked_fill instead"
+            )
+        return self.recorder.call(operator.getitem, (self, key), {}, "getitem")
+
+    def __setitem__(self, key, value):
+        if _has_boolean_mask(key):
+            raise_trace_error("assigning through a boolean mask depends on the values")
+        self.recorder.call(operator.setitem, (self, key, value), {}, "setitem")
+
+
+def _operator(fn, name, reflected=False):
+    if reflected:
+        return lambda self, other: self.recorder.call(fn, (other, self), {}, name)
+    return lambda self, *others: self.recorder.call(fn, (self,) + others, {}, name)
+
+
+for _name in (
+    "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
+    "lt le gt ge eq ne neg pos abs invert "
+    "iadd isub imul itruediv ifloordiv imod ipow imatmul iand ior ixor"
+).split():
+    _fn = getattr(operator, _name if _name not in ("and", "or") else _name + "_")
+    setattr(Traced, f"__{_name}__", _operator(_fn, _name))
+for _name in "add sub mul truediv floordiv mod pow matmul and or xor".split():
+    _fn = getattr(operator, _name if _name not in ("and", "or") else _name + "_")
+    setattr(Traced, f"__r{_name}__", _operator(_fn, _name, reflected=True))
+Traced.__hash__ = object.__hash__  # (defining __eq__ removed it)
+
+
+# An operator on NumPy arrays is this ufunc (what ndarray.__add__ calls), which can
+# write into a preallocated array (``out=``): the memory plan needs that.
+_UFUNC_OF = {
+    operator.add: numpy.add,
+    operator.sub: numpy.subtract,
+    operator.mul: numpy.multiply,
+    operator.truediv: numpy.true_divide,
+    operator.matmul: numpy.matmul,
+    operator.neg: numpy.negative,
+    operator.lt: numpy.less,
+    operator.le: numpy.less_equal,
+    operator.gt: numpy.greater,
+    operator.ge: numpy.greater_equal,
+}
+
+
+def _as_ufunc(fn, args):
+    """The ufunc an operator calls, when one of its operands is a NumPy array (not a
+    scalar: NumPy 1's scalar arithmetic has its own rules); else ``fn`` itself."""
+    ufunc = _UFUNC_OF.get(fn) if type(fn) is not numpy.ufunc else None
+    if ufunc is not None and any(type(a) is numpy.ndarray and a.ndim for a in args):
+        return ufunc
+    return fn
+
+
+def _has_boolean_mask(key) -> bool:
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, Traced) and k.value.dtype == bool for k in keys)
+
+
+# --- the seam: the backend's array module and generator, Tensor.data ---------------
+class RecordingModule:
+    """An array module (numpy, cupy) whose functions record their calls.
+
+    Types (``xp.float32``, ``xp.ndarray``) and submodules pass through; NumPy's
+    ufuncs pass through too, since a ufunc given a stand-in asks it
+    (``__array_ufunc__``), and one given only outside arrays computes a constant.
+    """
+
+    def __init__(self, module, recorder):
+        self._module, self._recorder = module, recorder
+
+    def __getattr__(self, name):
+        attribute = getattr(self._module, name)
+        if isinstance(attribute, types.ModuleType):
+            wrapped = RecordingModule(attribute, self._recorder)
+        elif isinstance(attribute, (type, numpy.ufunc)) or not callable(attribute):
+            wrapped = attribute
+        else:
+            recorder = self._recorder
+
+            def wrapped(*args, **kwargs):
+                return recorder.call(attribute, args, kwargs, name)
+
+        self.__dict__[name] = wrapped
+        return wrapped
+
+
+class RecordingGenerator:
+    """A random generator whose draws are recorded: a replay draws afresh from the
+    backend's generator, so compiled and eager runs with one seed see the same numbers."""
+
+    def __init__(self, backend, generator, recorder):
+        self._backend, self._generator, self._recorder = backend, generator, recorder
+
+    def __getattr__(self, name):
+        attribute = getattr(self._generator, name)
+        if not callable(attribute):
+            return attribute
+        draw, recorder = Draw(self._backend, name), self._recorder
+        return lambda *args, **kwargs: recorder.call(draw, args, kwargs, name, effect=True)
+
+
+class Draw:
+    """A random draw from whatever generator the backend holds when it runs (a
+    ``manual_seed`` after the trace gives the backend a new one)."""
+
+    __slots__ = ("backend", "name", "__name__")
+
+    def __init__(self, backend, name):
+        self.backend, self.name, self.__name__ = backend, name, name
+
+    def __call__(self, *args, **kwargs):
+        generator = self.backend.rng
+        if isinstance(generator, RecordingGenerator):  # while tracing
+            generator = generator._generator
+        return getattr(generator, self.name)(*args, **kwargs)
+
+
+_PATCHED = ("xp", "rng", "asarray", "to_numpy")
+
+
+@contextmanager
+def patched(recorder, backends, optimizers):
+    """Route every array of the step through ``recorder`` while the block runs.
+
+    Yields the list of (weak references to) Tensors whose ``data`` the step read or
+    set, and the (state dict, key) pairs of optimizer state it may change.
+    """
+    from minigrad.tensor import Tensor
+
+    slot = Tensor.__dict__["data"]
+    touched: list = []
+
+    def get_data(tensor):
+        value = slot.__get__(tensor, Tensor)
+        if not isinstance(value, Traced):
+            value = recorder.external(value)
+            slot.__set__(tensor, value)
+            touched.append(weakref.ref(tensor))
+        return value
+
+    def set_data(tensor, value):
+        slot.__set__(tensor, value)
+        touched.append(weakref.ref(tensor))
+
+    states = []
+    for optimizer in optimizers:
+        for state in optimizer.state.values():
+            for key, value in state.items():
+                if _is_array(value) and not isinstance(value, numpy.generic):
+                    state[key] = recorder.external(value)
+                    states.append((state, key))
+    saved = [(b, {n: b.__dict__[n] for n in _PATCHED if n in b.__dict__}) for b in backends]
+    Tensor.data = property(get_data, set_data)
+    for backend, _ in saved:
+        backend.xp = RecordingModule(backend.xp, recorder)
+        backend.rng = RecordingGenerator(backend, backend.rng, recorder)
+        backend.asarray = _recording_asarray(recorder, backend.asarray)
+        backend.to_numpy = _refuse_to_numpy
+    try:
+        yield touched, states
+    finally:
+        Tensor.data = slot
+        for backend, own in saved:
+            for name in _PATCHED:
+                if name in own:
+                    setattr(backend, name, own[name])
+                else:
+                    delattr(backend, name)
+
+
+def _recording_asarray(recorder, asarray):
+    def recorded(data, dtype=None, copy=False):
+        return recorder.call(asarray, (data,), {"dtype": dtype, "copy": copy}, "asarray")
+
+    return recorded
+
+
+def _refuse_to_numpy(array):
+    raise_trace_error(".numpy() (or printing a tensor) reads the values to Python")
+
+
+# --- naming the user's line ---------------------------------------------------------
+_OUR_FILES = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # minigrad/
+    os.path.dirname(numpy.__file__),
+)
+
+
+def raise_trace_error(what: str):
+    """Raise a TraceError that says what happened and on which line of the user's code."""
+    raise TraceError(
+        f"minigrad.compile: {what}, at {user_line()}. A trace records array calls only, "
+        "so the compiled function cannot look at values: move this out of the compiled "
+        "function, or compute it with tensor ops (where, clamp, masked_fill)."
+    )
+
+
+def user_line() -> str:
+    """'file:line: source' of the innermost frame outside minigrad and NumPy."""
+    for frame in reversed(traceback.extract_stack(sys._getframe(1))):
+        if not os.path.abspath(frame.filename).startswith(_OUR_FILES):
+            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+    return "an unknown line"
