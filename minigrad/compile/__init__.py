@@ -157,7 +157,7 @@ class Trace:
         state_before = _state_layout(optimizers)
         for tensor in _tensors_in((args, kwargs)):  # bound anew at each replay
             recorder.input(tensor.data)
-        touched = []
+        touched = {}
         try:
             with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
                 result = fn(*args, **kwargs)
@@ -196,8 +196,8 @@ def _state_layout(optimizers) -> list:
 def _untrace(touched, optimizers) -> list:
     """Give every Tensor and optimizer state its real array back; return the write-backs."""
     made_by_step = {}  # id(Tensor) -> (weak reference, buffer) for Tensors holding new arrays
-    alive = []
-    for ref in touched:
+    alive, existed = [], set()
+    for ref, existed_before in touched.values():
         tensor = ref()
         if tensor is None or not isinstance(tensor.data, Traced):
             continue  # gone, or seen already
@@ -206,11 +206,17 @@ def _untrace(touched, optimizers) -> list:
         alive.append(tensor)
         if traced.recorder.kinds[traced.index] == "made":
             made_by_step[id(tensor)] = (ref, traced.index)
+            if existed_before:
+                existed.add(id(tensor))
     write_backs = []
     for tensor in alive:  # a gradient: a new .grad Tensor, as backward() gives
         if tensor.grad is not None and id(tensor.grad) in made_by_step:
             write_backs.append((weakref.ref(tensor), "grad", made_by_step.pop(id(tensor.grad))[1]))
-    write_backs += [(ref, "data", index) for ref, index in made_by_step.values()]
+    # a Tensor that existed before the step and now holds a new array (p.data = ...);
+    # Tensors the step made (its results, its intermediates) are left as they are
+    write_backs += [
+        (ref, "data", index) for i, (ref, index) in made_by_step.items() if i in existed
+    ]
     for optimizer in optimizers:
         for state in optimizer.state.values():
             for key, value in list(state.items()):

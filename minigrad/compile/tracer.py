@@ -270,7 +270,7 @@ class Traced:
         attribute = getattr(self.value, name)
         if callable(attribute):
             if name in ("item", "tolist", "tobytes", "__array__"):
-                raise_trace_error(f".{name}() reads the values to Python")
+                raise_trace_error(_READS_VALUE)
             method = Method(name)
             recorder = self.recorder
             return lambda *args, **kwargs: recorder.call(method, (self,) + args, kwargs, name)
@@ -291,22 +291,22 @@ class Traced:
 
     # --- reading values: not in a trace ------------------------------------------
     def __bool__(self):
-        raise_trace_error("bool() (an `if` or `while` on a tensor) reads a value to Python")
+        raise_trace_error(_READS_VALUE)
 
     def __float__(self):
-        raise_trace_error("float() reads a value to Python")
+        raise_trace_error(_READS_VALUE)
 
     def __int__(self):
-        raise_trace_error("int() reads a value to Python")
+        raise_trace_error(_READS_VALUE)
 
     def __index__(self):
         raise_trace_error("using a tensor's value as an index or a size reads it to Python")
 
     def __complex__(self):
-        raise_trace_error("complex() reads a value to Python")
+        raise_trace_error(_READS_VALUE)
 
     def __array__(self, dtype=None, copy=None):
-        raise_trace_error("converting to a NumPy array reads the values to Python")
+        raise_trace_error(_READS_VALUE)
 
     # --- NumPy's protocols: ufuncs and functions called on stand-ins ---------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -446,25 +446,31 @@ _PATCHED = ("xp", "rng", "asarray", "to_numpy")
 def patched(recorder, backends, optimizers):
     """Route every array of the step through ``recorder`` while the block runs.
 
-    Yields the list of (weak references to) Tensors whose ``data`` the step read or
-    set, and the (state dict, key) pairs of optimizer state it may change.
+    Yields the Tensors whose ``data`` the step read or set, as {id: (weak reference,
+    whether the Tensor existed before the step)}, and the (state dict, key) pairs of
+    optimizer state it may change.
     """
     from minigrad.tensor import Tensor
 
     slot = Tensor.__dict__["data"]
-    touched: list = []
+    touched: dict = {}
 
     def get_data(tensor):
         value = slot.__get__(tensor, Tensor)
         if not isinstance(value, Traced):
             value = recorder.external(value)
             slot.__set__(tensor, value)
-            touched.append(weakref.ref(tensor))
+            note(tensor, existed=True)
         return value
 
     def set_data(tensor, value):
+        note(tensor, existed=getattr(tensor, "_backend", None) is not None)  # (not yet: new)
         slot.__set__(tensor, value)
-        touched.append(weakref.ref(tensor))
+
+    def note(tensor, existed):
+        seen = touched.get(id(tensor))
+        if seen is None or seen[0]() is not tensor:  # (an id is reused once its Tensor dies)
+            touched[id(tensor)] = (weakref.ref(tensor), existed)
 
     states = []
     for optimizer in optimizers:
@@ -500,13 +506,19 @@ def _recording_asarray(recorder, asarray):
 
 
 def _refuse_to_numpy(array):
-    raise_trace_error(".numpy() (or printing a tensor) reads the values to Python")
+    raise_trace_error(_READS_VALUE)
 
 
 # --- naming the user's line ---------------------------------------------------------
 _OUR_FILES = (
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # minigrad/
     os.path.dirname(numpy.__file__),
+)
+
+
+_READS_VALUE = (
+    "a tensor's value is read to Python (.item(), .numpy(), .tolist(), bool(t), "
+    "`if t > 0:`, float(t), int(t), print(t))"
 )
 
 

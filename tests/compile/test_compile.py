@@ -135,3 +135,135 @@ def test_compiled_training_is_eager_bit_for_bit(model_name, optimizer_name, step
     for index, values in eager[3].items():
         for key, value in values.items():
             assert_bitwise_equal(value, compiled[3][index][key], f"state {index} {key}")
+
+
+# --- retracing --------------------------------------------------------------------
+def run_epochs(compiled, epochs=3, n=20, batch=8):
+    """Train the CNN over epochs whose last batch is smaller, evaluating after each."""
+    minigrad.manual_seed(0)
+    model = CNN()
+    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9)
+    scheduler = minigrad.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    rng = numpy.random.default_rng(3)
+    data = minigrad.tensor(rng.standard_normal((n, 1, 8, 8)).astype(numpy.float32))
+    labels = minigrad.tensor(rng.integers(0, 4, size=n))
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def evaluate(x):
+        with minigrad.no_grad():
+            return model(x).argmax(dim=1)
+
+    if compiled:
+        step, evaluate = minigrad.compile(step), minigrad.compile(evaluate)
+    out = []
+    for _ in range(epochs):
+        model.train()
+        for start in range(0, n, batch):  # 8, 8, then 4
+            out.append(step(data[start : start + batch], labels[start : start + batch]))
+        scheduler.step()  # a new lr: a new signature
+        model.eval()
+        out.append(evaluate(data))
+    return [t.numpy().copy() for t in out], step
+
+
+def test_retraces_on_a_new_batch_size_on_eval_and_on_a_new_learning_rate():
+    eager, _ = run_epochs(compiled=False)
+    compiled, step = run_epochs(compiled=True)
+    for i, (a, b) in enumerate(zip(eager, compiled, strict=True)):
+        assert_bitwise_equal(a, b, f"output {i}")
+    # per epoch: batch 8 and batch 4, at the epoch's learning rate (3 epochs, up to 8 kept)
+    assert len(step.traces) == 6
+
+
+def test_the_cache_keeps_at_most_max_traces_signatures():
+    double = minigrad.compile(lambda x: x * 2, max_traces=2)
+    for n in (1, 2, 3, 2, 3):
+        assert double(minigrad.ones(n)).tolist() == [2.0] * n
+    assert len(double.traces) == 2
+    assert [key[0][0] for key in double.traces] == [(2,), (3,)]  # the least recent went
+
+
+def test_each_call_returns_its_own_arrays_and_reads_its_own_inputs():
+    @minigrad.compile
+    def affine(x):
+        return x * 3 + 1
+
+    results = [affine(minigrad.tensor([float(i), 1.0])) for i in range(4)]
+    assert [r.tolist() for r in results] == [[3 * i + 1.0, 4.0] for i in range(4)]
+    assert results[-1].grad_fn is None
+
+
+# --- random numbers -----------------------------------------------------------------
+def test_dropout_draws_afresh_each_call_from_the_eager_generator():
+    def noisy(x):
+        return F.dropout(x, 0.5, training=True)
+
+    compiled = minigrad.compile(noisy)
+    x = minigrad.ones(64)
+    minigrad.manual_seed(5)
+    eager_masks = [noisy(x).numpy().copy() for _ in range(4)]
+    minigrad.manual_seed(5)
+    compiled_masks = [compiled(x).numpy().copy() for _ in range(4)]
+    for a, b in zip(eager_masks, compiled_masks, strict=True):
+        assert_bitwise_equal(a, b, "dropout mask")
+    assert len({m.tobytes() for m in compiled_masks}) == 4  # fresh each call
+    minigrad.manual_seed(5)  # a new generator: the replay draws from it
+    assert_bitwise_equal(compiled(x).numpy(), eager_masks[0], "mask after manual_seed")
+
+
+# --- what a trace cannot hold ---------------------------------------------------------
+def line_of(fn, text):
+    """The line number of the line of ``fn`` that contains ``text``."""
+    import inspect
+
+    lines, first = inspect.getsourcelines(fn)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def reads_item(x):
+    return x * x.sum().item()
+
+
+def reads_numpy(x):
+    return x * float(x.numpy()[0])
+
+
+def branches_on_bool(x):
+    if bool(x.sum()):
+        return x
+    return -x
+
+
+def branches_on_comparison(x):
+    if x.sum() > 0:
+        return x
+    return -x
+
+
+def masks_by_value(x):
+    return x[x > 0].sum()
+
+
+@pytest.mark.parametrize(
+    "fn, text, what",
+    [
+        (reads_item, "x.sum().item()", "value is read to Python"),
+        (reads_numpy, "x.numpy()", "value is read to Python"),
+        (branches_on_bool, "if bool(x.sum())", "value is read to Python"),
+        (branches_on_comparison, "if x.sum() > 0", "value is read to Python"),
+        (masks_by_value, "x[x > 0]", "boolean mask"),
+    ],
+)
+def test_reading_a_value_is_a_trace_error_naming_the_users_line(fn, text, what):
+    compiled = minigrad.compile(fn)
+    with pytest.raises(minigrad.TraceError) as error:
+        compiled(minigrad.tensor([1.0, -2.0, 3.0]))
+    message = str(error.value)
+    assert f"{__file__}:{line_of(fn, text)}: " in message, message
+    assert what in message and text in message
