@@ -8,8 +8,10 @@ The PyTorch twin does the same work with the same shapes in float32, with
 PyTorch's default number of threads, so the two times can be set side by side.
 
     >>> [w.name for w in WORKLOADS]  # doctest: +NORMALIZE_WHITESPACE
-    ['matmul', 'elementwise_chain', 'mlp_step', 'cnn_step', 'transformer_step',
-     'backward_chain', 'dataloader']
+    ['matmul', 'elementwise_chain', 'mlp_step', 'mlp_small_step', 'cnn_step',
+     'transformer_step', 'lstm_step', 'backward_chain', 'dataloader',
+     'elementwise_chain_compiled', 'mlp_step_compiled', 'mlp_small_step_compiled',
+     'cnn_step_compiled', 'transformer_step_compiled', 'lstm_step_compiled']
     >>> step = get("matmul").minigrad(64, "cpu")
     >>> step.run().shape
     (64, 64)
@@ -21,9 +23,10 @@ way round, and a workload whose layers are not written yet fails alone.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass
@@ -143,10 +146,10 @@ def _chain(x):
     return y.sum()
 
 
-def _elementwise(numel, device):
+def _elementwise(numel, device, compiled=False):
     minigrad = _seeded(device)
     x = minigrad.randn(numel, device=device, requires_grad=True)
-    return Step(run=lambda: _chain(x).backward())
+    return _minigrad_step(lambda x: _chain(x).backward(), (x,), compiled)
 
 
 def _elementwise_torch(numel, device):
@@ -167,32 +170,48 @@ def _mlp_flops(batch):
     return 3 * forward
 
 
-def _mlp(batch, device):
+def _mlp_layers(nn, sizes):
+    layers = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(i, o), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def _mlp(batch, device, sizes=MLP_SIZES, compiled=False):
     minigrad = _seeded(device)
     from minigrad import nn, optim
     from minigrad.nn import functional as F
 
-    model = nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
-    ).to(device)
+    model = _mlp_layers(nn, sizes).to(device)
     optimizer = optim.SGD(model.parameters(), lr=0.01)
-    x = minigrad.randn(batch, 784, device=device)
-    y = minigrad.randint(0, 10, (batch,), device=device)
-    return Step(run=lambda: _train_step(model, optimizer, F.cross_entropy, x, y))
+    x = minigrad.randn(batch, sizes[0], device=device)
+    y = minigrad.randint(0, sizes[-1], (batch,), device=device)
+    step = lambda x, y: _train_step(model, optimizer, F.cross_entropy, x, y)  # noqa: E731
+    return _minigrad_step(step, (x, y), compiled)
 
 
-def _mlp_torch(batch, device):
+def _mlp_torch(batch, device, sizes=MLP_SIZES):
     torch = _seeded_torch()
     from torch import nn
     from torch.nn import functional as F
 
-    model = nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
-    ).to(device)
+    model = _mlp_layers(nn, sizes).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    x = torch.randn(batch, 784, device=device)
-    y = torch.randint(0, 10, (batch,), device=device)
+    x = torch.randn(batch, sizes[0], device=device)
+    y = torch.randint(0, sizes[-1], (batch,), device=device)
     return Step(run=lambda: _train_step(model, optimizer, F.cross_entropy, x, y))
+
+
+# --- the 32-64-64-10 MLP: a step that is all overhead --------------------------------
+SMALL_MLP_SIZES = (32, 64, 64, 10)
+
+
+def _small_mlp(batch, device, compiled=False):
+    return _mlp(batch, device, SMALL_MLP_SIZES, compiled)
+
+
+def _small_mlp_torch(batch, device):
+    return _mlp_torch(batch, device, SMALL_MLP_SIZES)
 
 
 def _train_step(model, optimizer, loss_fn, x, y):
@@ -201,6 +220,19 @@ def _train_step(model, optimizer, loss_fn, x, y):
     loss = loss_fn(model(x), y)
     loss.backward()
     optimizer.step()
+
+
+def _minigrad_step(fn, args, compiled):
+    """Time ``fn(*args)``; with ``compiled``, of ``minigrad.compile(fn)``, traced untimed
+    first (a first call traces; one that made optimizer state or a .grad traces again)."""
+    if not compiled:
+        return Step(run=lambda: fn(*args))
+    import minigrad
+
+    step = minigrad.compile(fn)
+    for _ in range(3):
+        step(*args)
+    return Step(run=lambda: step(*args))
 
 
 # --- a small CNN: two 3x3 convolutions on 1x28x28 images, one SGD step -------------
@@ -231,7 +263,7 @@ def cnn_layers(nn):
     )
 
 
-def _cnn(batch, device):
+def _cnn(batch, device, compiled=False):
     minigrad = _seeded(device)
     from minigrad import nn, optim
     from minigrad.nn import functional as F
@@ -240,7 +272,8 @@ def _cnn(batch, device):
     optimizer = optim.SGD(model.parameters(), lr=0.01)
     x = minigrad.randn(batch, 1, 28, 28, device=device)
     y = minigrad.randint(0, 10, (batch,), device=device)
-    return Step(run=lambda: _train_step(model, optimizer, F.cross_entropy, x, y))
+    step = lambda x, y: _train_step(model, optimizer, F.cross_entropy, x, y)  # noqa: E731
+    return _minigrad_step(step, (x, y), compiled)
 
 
 def _cnn_torch(batch, device):
@@ -288,14 +321,15 @@ def _block_class(nn):
     return Block()
 
 
-def _transformer(batch, device):
+def _transformer(batch, device, compiled=False):
     minigrad = _seeded(device)
     from minigrad import nn, optim
 
     block = _block_class(nn).to(device)
     optimizer = optim.Adam(block.parameters(), lr=1e-3)
     x = minigrad.randn(batch, SEQ, D_MODEL, device=device)
-    return Step(run=lambda: _train_step(block, optimizer, _mean_square, x, None))
+    step = lambda x: _train_step(block, optimizer, _mean_square, x, None)  # noqa: E731
+    return _minigrad_step(step, (x,), compiled)
 
 
 def _transformer_torch(batch, device):
@@ -311,6 +345,49 @@ def _transformer_torch(batch, device):
 def _mean_square(output, _target):
     """A stand-in loss: the block's output pushed towards zero."""
     return (output * output).mean()
+
+
+# --- an LSTM over a sequence, one Adam step ----------------------------------------
+# LSTM 32 -> 64 at batch 32 (as benchmarks/rnn_length.py), a linear head on the last
+# step: a long chain of small ops, where the engine's overhead per op shows.
+
+
+def _lstm_model(nn):
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(32, 64, batch_first=True)
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0][:, -1])
+
+    return Tagger()
+
+
+def _lstm(length, device, compiled=False):
+    minigrad = _seeded(device)
+    from minigrad import nn, optim
+    from minigrad.nn import functional as F
+
+    model = _lstm_model(nn).to(device)
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    x = minigrad.randn(32, length, 32, device=device)
+    y = minigrad.randint(0, 10, (32,), device=device)
+    step = lambda x, y: _train_step(model, optimizer, F.cross_entropy, x, y)  # noqa: E731
+    return _minigrad_step(step, (x, y), compiled)
+
+
+def _lstm_torch(length, device):
+    torch = _seeded_torch()
+    from torch import nn
+    from torch.nn import functional as F
+
+    model = _lstm_model(nn).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(32, length, 32, device=device)
+    y = torch.randint(0, 10, (32,), device=device)
+    return Step(run=lambda: _train_step(model, optimizer, F.cross_entropy, x, y))
 
 
 # --- backward() on a very long chain ------------------------------------------------
@@ -444,6 +521,16 @@ WORKLOADS = [
         ),
     ),
     Workload(
+        name="mlp_small_step",
+        summary="32-64-64-10 MLP (ReLU), cross-entropy, one SGD step: all overhead",
+        size_name="batch",
+        sizes=(16, 256),
+        quick_sizes=(16,),
+        minigrad=_small_mlp,
+        torch=_small_mlp_torch,
+        flops=lambda batch: 3 * 2 * batch * (32 * 64 + 64 * 64 + 64 * 10),
+    ),
+    Workload(
         name="cnn_step",
         summary="two 3x3 convs (1->16->32), max-pool, linear on 1x28x28, one SGD step",
         size_name="batch",
@@ -482,6 +569,16 @@ WORKLOADS = [
         ),
     ),
     Workload(
+        name="lstm_step",
+        summary="LSTM 32->64 at batch 32 over L steps, linear head, one Adam step",
+        size_name="L",
+        sizes=(10, 100),
+        quick_sizes=(10,),
+        minigrad=_lstm,
+        torch=_lstm_torch,
+        needs=("minigrad.nn.LSTM",),
+    ),
+    Workload(
         name="backward_chain",
         summary="backward() alone on a chain of n scalar multiplies (graph n nodes deep)",
         size_name="ops",
@@ -513,6 +610,23 @@ WORKLOADS = [
         ),
     ),
 ]
+
+
+def _compiled(workload):
+    """The same workload, its minigrad step compiled (``minigrad.compile``), beside the
+    same PyTorch eager twin."""
+    return replace(
+        workload,
+        name=workload.name + "_compiled",
+        summary=workload.summary + ", compiled",
+        quick_sizes=workload.quick_sizes[:1],
+        minigrad=functools.partial(workload.minigrad, compiled=True),
+        needs=(*workload.needs, "minigrad.compile"),
+    )
+
+
+COMPILED = ("elementwise_chain", "mlp_step", "mlp_small_step", "cnn_step", "transformer_step")
+WORKLOADS += [_compiled(w) for w in WORKLOADS if w.name in (*COMPILED, "lstm_step")]
 
 
 def get(name):

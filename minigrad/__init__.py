@@ -55,7 +55,7 @@ from minigrad.tensor import Tensor
 from minigrad import data, nn, optim
 from minigrad import io, train, viz
 from minigrad.io import SerializationError, load, save
-from minigrad.compile import TraceError, compile  # noqa: A004 - PyTorch's name, torch.compile
+from minigrad.jit import TraceError, compile  # noqa: A004 - PyTorch's name, torch.compile
 
 device = Device
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype

@@ -267,3 +267,27 @@ def test_reading_a_value_is_a_trace_error_naming_the_users_line(fn, text, what):
     message = str(error.value)
     assert f"{__file__}:{line_of(fn, text)}: " in message, message
     assert what in message and text in message
+
+
+def test_gradients_accumulate_across_calls_as_in_eager():
+    def run(compiled):
+        x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+
+        def backward(x):
+            (x * x).sum().backward()  # no zero_grad: each call adds 2x to x.grad
+
+        backward = minigrad.compile(backward) if compiled else backward
+        for _ in range(4):
+            backward(x)
+        return x.grad.tolist()
+
+    assert run(compiled=True) == run(compiled=False) == [8.0, 16.0]
+
+
+def test_a_shape_that_depends_on_values_is_a_trace_error():
+    @minigrad.compile
+    def positives(x):
+        return x._wrap(x.xp.nonzero(x.data)[0])
+
+    with pytest.raises(minigrad.TraceError, match="shape depends on the values"):
+        positives(minigrad.tensor([1.0, 0.0, 2.0]))

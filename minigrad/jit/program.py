@@ -16,7 +16,7 @@ of a NumPy (or CuPy) function on the arrays of an environment list ``env``
    bit equal to eager.
 
     >>> import numpy
-    >>> from minigrad.compile.tracer import Recorder
+    >>> from minigrad.jit.tracer import Recorder
     >>> recorder = Recorder()
     >>> x = recorder.input(numpy.arange(3.0))
     >>> unused = x * 10
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy
 
-from minigrad.compile.tracer import Attribute, Buffer, Method
+from minigrad.jit.tracer import Attribute, Buffer, Method
 
 # Calls that can write their result into a given array (``out=``).
 _OUT_METHODS = {"sum", "max", "min", "prod"}
@@ -87,7 +87,7 @@ def plan_memory(recorder, calls, keep_roots) -> tuple:
     A buffer whose lifetime has ended hands its array to the next result of the same
     shape, dtype and strides (a greedy interval assignment).
     """
-    roots, values = recorder.roots, recorder.values
+    roots, layouts = recorder.roots, recorder.values
     last_use = {}
     for k, call in enumerate(calls):
         for i in (*call.reads, *call.writes, *_outputs(call)):
@@ -97,23 +97,31 @@ def plan_memory(recorder, calls, keep_roots) -> tuple:
     pooled, writers = {}, set()
     for k, call in enumerate(calls):
         index = call.outputs
-        if _can_write_out(call) and isinstance(index, int):
-            value = values[index]
-            if (
-                roots[index] == index
-                and index not in keep_roots
-                and recorder.kinds[index] == "made"
-                and getattr(value, "ndim", 0) > 0
-                and value.base is None
-            ):
-                key = (type(value), value.shape, value.dtype, value.strides)
+        if _can_write_out(call) and isinstance(index, int) and recorder.kinds[index] == "made":
+            kind, shape, dtype, strides, owns_memory = layouts[index]
+            if roots[index] == index and index not in keep_roots and shape and owns_memory:
+                key = (kind, shape, dtype, strides)
                 shelf = free.setdefault(key, [])
-                pooled[index] = shelf.pop() if shelf else value
-                writers.add(id(call))
-                ending.setdefault(last_use[index], []).append((key, pooled[index]))
+                array = shelf.pop() if shelf else _empty_like(key)
+                if array is not None:
+                    pooled[index] = array
+                    writers.add(id(call))
+                    ending.setdefault(last_use[index], []).append((key, array))
         for key, array in ending.pop(k, ()):
             free[key].append(array)
     return pooled, writers
+
+
+def _empty_like(layout):
+    """A new array of this (type, shape, dtype, strides), or None if it cannot be made."""
+    kind, shape, dtype, strides = layout
+    if kind is not numpy.ndarray:  # (CuPy, or a testing backend's arrays: not planned yet)
+        return None
+    array = numpy.empty(shape, dtype)
+    if array.strides != strides:  # a transposed layout: allocate in that order
+        order = sorted(range(len(shape)), key=lambda d: -abs(strides[d]))
+        array = numpy.empty([shape[d] for d in order], dtype).transpose(numpy.argsort(order))
+    return array if array.strides == strides else None
 
 
 def _can_write_out(call) -> bool:

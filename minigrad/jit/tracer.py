@@ -135,19 +135,22 @@ class Recorder:
 
     def __init__(self):
         self.calls: list[Call] = []
-        self.values: list = []  # buffer -> the real array it held while tracing
         self.kinds: list[str] = []  # buffer -> "input", "external" or "made"
         self.roots: list[int] = []  # buffer -> the buffer whose memory it views (itself)
+        # buffer -> the array, for inputs and outside arrays; for a made one, its layout
+        # only (type, shape, dtype, strides, whether it owns its memory): the trace keeps
+        # no intermediate alive, so it needs no more memory than the eager step
+        self.values: list = []
         self.inputs: list[int] = []
         self.closed = False  # set when the trace ends: then nothing more is recorded
         self._external_of: dict[int, Traced] = {}  # id(array) -> its stand-in
 
     # --- buffers -------------------------------------------------------------------
     def _new_buffer(self, value, kind, root=None) -> Traced:
-        index = len(self.values)
-        self.values.append(value)
+        index = len(self.kinds)
         self.kinds.append(kind)
         self.roots.append(index if root is None else root)
+        self.values.append(value if kind != "made" else _layout(value))
         return Traced(value, index, self)
 
     def input(self, array) -> Traced:
@@ -175,83 +178,88 @@ class Recorder:
                 f"{name}() gives a result whose shape depends on the values, which a "
                 "replay cannot allocate in advance"
             )
-        reads: list[int] = []
-        real_args, arg_template = self._unwrap(args, reads)
-        real_kwargs, kwarg_template = self._unwrap(kwargs, reads)
+        given: dict[int, tuple] = {}  # id(real array) -> (its buffer, the array)
+        real_args, arg_template = self._unwrap(args, given)
+        real_kwargs, kwarg_template = self._unwrap(kwargs, given)
         if self.closed:  # a stand-in kept past its trace (in a cache): compute, plainly
             return fn(*real_args, **real_kwargs)
         fn = _as_ufunc(fn, real_args)
         result = fn(*real_args, **real_kwargs)
-        writes = self._writes(fn, name, args, kwargs)
-        given = {id(self.values[i]): i for i in reads}
-        outputs, wrapped = self._wrap(result, given, reads)
+        writes = _writes(fn, name, arg_template, kwarg_template)
+        outputs, wrapped = self._wrap(result, given)
+        reads = [index for index, _ in given.values()]
         self.calls.append(
             Call(fn, arg_template, kwarg_template, outputs, reads, writes, effect, name)
         )
         return wrapped
 
-    def _unwrap(self, value, reads):
+    def _unwrap(self, value, given):
         """(the real value, the recorded template) of an argument, recursively."""
         if isinstance(value, Traced):
             if value.recorder is not self:  # left over from another trace: its array
-                return self._unwrap(value.value, reads)
-            reads.append(value.index)
+                return self._unwrap(value.value, given)
+            given[id(value.value)] = (value.index, value.value)
             return value.value, Buffer(value.index)
         if isinstance(value, (tuple, list)):
-            pairs = [self._unwrap(v, reads) for v in value]
+            pairs = [self._unwrap(v, given) for v in value]
             return type(value)(p[0] for p in pairs), type(value)(p[1] for p in pairs)
         if isinstance(value, dict):
-            pairs = {k: self._unwrap(v, reads) for k, v in value.items()}
+            pairs = {k: self._unwrap(v, given) for k, v in value.items()}
             return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
         if isinstance(value, slice) and any(
             isinstance(v, Traced) for v in (value.start, value.stop, value.step)
         ):
             raise_trace_error("a slice bound read from a tensor's value")
         if _is_array(value) and not isinstance(value, numpy.generic):
-            return self._unwrap(self.external(value), reads)  # an array from outside
+            return self._unwrap(self.external(value), given)  # an array from outside
         return value, value
 
-    def _writes(self, fn, name, args, kwargs) -> list[int]:
-        """The buffers this call changes in place."""
-        written = []
-        out = kwargs.get("out")
-        for o in out if isinstance(out, tuple) else (out,):
-            if isinstance(o, Traced):
-                written.append(o.index)
-        first = args[0] if args else None
-        inplace = (
-            fn in _INPLACE_OPERATORS
-            or (isinstance(fn, Method) and fn.name in _INPLACE_METHODS)
-            or name in _INPLACE_FUNCTIONS
-            or name == "at"  # numpy.add.at(target, index, values)
-        )
-        if inplace and isinstance(first, Traced):
-            written.append(first.index)
-        return written
-
-    def _wrap(self, result, given, reads):
+    def _wrap(self, result, given):
         """Stand-ins for a call's results: the same buffer when the call returned one
         of its arguments (``a += b`` returns ``a``), else a new one."""
         if isinstance(result, tuple) and result and all(_is_array(r) for r in result):
-            pairs = [self._wrap(r, given, reads) for r in result]
+            pairs = [self._wrap(r, given) for r in result]
             return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
         if not _is_array(result):
             return None, result
-        if id(result) in given and self.values[given[id(result)]] is result:
-            index = given[id(result)]
+        if id(result) in given:
+            index, _ = given[id(result)]
             return index, Traced(result, index, self)
-        traced = self._new_buffer(result, "made", self._root_of(result, reads))
+        traced = self._new_buffer(result, "made", self._root_of(result, given))
         return traced.index, traced
 
-    def _root_of(self, result, reads):
+    def _root_of(self, result, given):
         """The buffer whose memory ``result`` views, if it is a view of an argument."""
         if getattr(result, "base", None) is None:
             return None
-        for i in reads:
-            value = self.values[i]
-            if _is_array(value) and numpy.may_share_memory(result, value):
-                return self.roots[i]
+        for index, value in given.values():
+            if numpy.may_share_memory(result, value):
+                return self.roots[index]
         return None
+
+
+def _layout(array) -> tuple:
+    """What the memory plan needs to know of a result: (type, shape, dtype, strides,
+    whether it owns its memory)."""
+    base = getattr(array, "base", None)
+    return (type(array), array.shape, array.dtype, getattr(array, "strides", None), base is None)
+
+
+def _writes(fn, name, args, kwargs) -> list[int]:
+    """The buffers a call changes in place (from its recorded arguments)."""
+    out = kwargs.get("out")
+    written = [
+        o.index for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, Buffer)
+    ]
+    inplace = (
+        fn in _INPLACE_OPERATORS
+        or (isinstance(fn, Method) and fn.name in _INPLACE_METHODS)
+        or name in _INPLACE_FUNCTIONS
+        or name == "at"  # numpy.add.at(target, index, values)
+    )
+    if inplace and args and isinstance(args[0], Buffer):
+        written.append(args[0].index)
+    return written
 
 
 class Traced:

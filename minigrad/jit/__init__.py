@@ -1,4 +1,4 @@
-"""minigrad.compile: trace a training step once, then replay it as plain array calls.
+"""minigrad.jit: `minigrad.compile` traces a step once, then replays it as plain array calls.
 
 Eager minigrad spends most of a small model's step in Python around the array
 calls: Tensors, Contexts, the graph walk. A tracing JIT (tinygrad's TinyJit,
@@ -29,8 +29,8 @@ import weakref
 from collections import OrderedDict
 
 from minigrad.autograd.mode import mode
-from minigrad.compile.program import Program
-from minigrad.compile.tracer import Recorder, Traced, TraceError, patched
+from minigrad.jit.program import Program
+from minigrad.jit.tracer import Recorder, Traced, TraceError, patched
 from minigrad.nn.module import Module
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
@@ -43,15 +43,17 @@ def compile(fn=None, *, max_traces: int = 8):
 
     Use it as ``step = minigrad.compile(step)`` or as the decorator ``@minigrad.compile``.
 
-    How it runs, per *signature* (each Tensor argument's shape, dtype, device and
-    requires_grad; the other arguments' values; grad mode; the ``training`` flag of
-    every module and the hyperparameters of every optimizer that ``fn`` can see
+    How it runs, per *signature* (each Tensor argument's shape, dtype, device,
+    requires_grad and whether it has a ``.grad``; the other arguments' values; grad
+    mode; the ``training`` flag of every module, and the hyperparameters of every
+    optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
     through its arguments, closure, globals and ``self``):
 
-    1. the first call runs eagerly (it creates optimizer state and anything else a
-       first step makes lazily);
-    2. the second call runs eagerly too, recording every array call it makes;
-    3. later calls replay the recorded calls on the new inputs' arrays: no Tensor,
+    1. the first call runs eagerly, recording every array call it makes, with the
+       buffers each read and wrote (a trace). If it created optimizer state (a
+       first step differs from the next ones: SGD copies its first gradient into
+       the momentum buffer), the trace is dropped and the next call traces again;
+    2. later calls replay the recorded calls on the new inputs' arrays: no Tensor,
        Context or graph walk. Parameters, optimizer state and module buffers change
        in place exactly as eager changes them; random numbers (dropout) are drawn
        from the same generator as eager, so a compiled run and an eager run from
@@ -128,6 +130,7 @@ class CompiledFunction:
         for optimizer in self.optimizers:
             for group in optimizer.param_groups:
                 parts.append(tuple([v for k, v in group.items() if k != "params"]))
+                parts.append(tuple([p.grad is None for p in group["params"]]))
         return tuple(parts)
 
 
@@ -229,8 +232,8 @@ def _untrace(touched, optimizers) -> list:
 
 # --- the pieces of a signature and of a result ---------------------------------------
 def _describe(value):
-    if isinstance(value, Tensor):
-        return (value.shape, value.dtype, value._backend, value._requires_grad)
+    if isinstance(value, Tensor):  # (backward() makes a .grad, or adds to the one there)
+        return (value.shape, value.dtype, value._backend, value._requires_grad, value.grad is None)
     if _is_module(value):
         return (id(value), tuple([m.training for m in value.modules()]))
     try:
