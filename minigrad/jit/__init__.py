@@ -109,22 +109,28 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
-        key = self.signature(args, kwargs)
+        if Trace.running:  # called inside another compiled function's trace: it records us
+            return self.fn(*args, **kwargs)
+        kwargs = dict(sorted(kwargs.items()))  # one order, for the signature and the inputs
+        tensors = _tensors_in((args, kwargs))
+        key = self.signature(args, kwargs, tensors)
         trace = self.traces.get(key)
         if trace is not None:
             self.traces.move_to_end(key)
-            return trace.replay(args, kwargs)
-        trace, result = Trace.record(self.fn, args, kwargs)
+            return trace.replay(tensors)
+        trace, result = Trace.record(self.fn, args, kwargs, tensors)
         if trace is not None:  # None: a first step, which made optimizer state
             self.traces[key] = trace
             while len(self.traces) > self.max_traces:
                 self.traces.popitem(last=False)  # the least recently used
         return result
 
-    def signature(self, args, kwargs) -> tuple:
+    def signature(self, args, kwargs, tensors) -> tuple:
         """What a trace depends on (see ``compile``'s docstring)."""
         parts = [_describe(a) for a in args]
-        parts += [(k, _describe(v)) for k, v in sorted(kwargs.items())]
+        parts += [(k, _describe(v)) for k, v in kwargs.items()]
+        arrays = [id(t.data) for t in tensors]
+        parts.append(tuple([arrays.index(a) for a in arrays]))  # which inputs are one array
         parts.append(mode.grad_enabled)
         parts.append(tuple([m.training for m in self.modules]))
         for optimizer in self.optimizers:
@@ -145,8 +151,10 @@ class Trace:
     def __init__(self, program, output_spec, write_backs):
         self.program, self.output_spec, self.write_backs = program, output_spec, write_backs
 
+    running = False  # True while a trace runs (a compiled function inside runs eagerly)
+
     @staticmethod
-    def record(fn, args, kwargs):
+    def record(fn, args, kwargs, tensors):
         """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned).
 
         The Trace is None when the call created optimizer state (a first step differs
@@ -158,24 +166,25 @@ class Trace:
         recorder = Recorder()
         optimizers = list(Optimizer.instances)
         state_before = _state_layout(optimizers)
-        for tensor in _tensors_in((args, kwargs)):  # bound anew at each replay
+        for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
         touched = {}
         try:
+            Trace.running = True
             with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
                 result = fn(*args, **kwargs)
                 output_spec = _spec(result)
             gc.collect()  # so that only what the step left behind still holds stand-ins
         finally:
-            recorder.closed = True
+            Trace.running, recorder.closed = False, True
             write_backs = _untrace(touched, optimizers)
         if _state_layout(optimizers) != state_before:
             return None, result
         keep = list(_spec_buffers(output_spec)) + [i for _, _, i in write_backs]
         return Trace(Program(recorder, keep), output_spec, write_backs), result
 
-    def replay(self, args, kwargs):
-        arrays = self.program.run([t.data for t in _tensors_in((args, kwargs))])
+    def replay(self, tensors):
+        arrays = self.program.run([t.data for t in tensors])
         env = dict(zip(self.program.keep, arrays))
         for holder, key, index in self.write_backs:
             if key == "grad":

@@ -53,10 +53,13 @@ class Program:
     def __init__(self, recorder, keep):
         self.inputs, self.keep = list(recorder.inputs), list(keep)
         keep_roots = {recorder.roots[i] for i in keep}
-        self.calls = live_calls(recorder, keep_roots)
+        calls, self.constants = fold_constants(recorder, recorder.calls, keep_roots)
+        self.calls = live_calls(recorder, keep_roots, calls)
         pooled, writers = plan_memory(recorder, self.calls, keep_roots)
         self.pooled = len({id(a) for a in pooled.values()}), len(pooled)
-        self.source, namespace = _generate(recorder, self.calls, pooled, writers, self.inputs, keep)
+        self.source, namespace = _generate(
+            recorder, self.calls, pooled, writers, self.inputs, keep, self.constants
+        )
         exec(compile(self.source, "<minigrad.compile replay>", "exec"), namespace)  # noqa: S102
         self._replay = namespace["replay"]
 
@@ -65,12 +68,37 @@ class Program:
         return self._replay(*arrays)
 
 
-def live_calls(recorder, keep_roots) -> list:
+def fold_constants(recorder, calls, keep_roots) -> tuple:
+    """(the calls left, {buffer: array}) once every call whose result is the same at each
+    replay is made here, once: a call that reads no buffer (``zeros((3,))``,
+    ``arange(16)``) or only such constants, draws no random numbers, and whose result
+    nothing changes in place later. Arrays from outside (parameters) are not constants:
+    the step or the user may change them."""
+    written = {recorder.roots[i] for call in calls for i in call.writes}
+    constants, left = {}, []
+    for call in calls:
+        index = call.outputs
+        if (
+            isinstance(index, int)
+            and not call.effect
+            and not call.writes
+            and all(i in constants for i in call.reads)
+            and recorder.roots[index] not in written | keep_roots
+            and recorder.kinds[index] == "made"
+        ):
+            args, kwargs = _substitute(call.args, constants), _substitute(call.kwargs, constants)
+            constants[index] = call.fn(*args, **kwargs)
+        else:
+            left.append(call)
+    return left, constants
+
+
+def live_calls(recorder, keep_roots, calls) -> list:
     """The calls that contribute to something that survives the step, in order."""
     roots, kinds = recorder.roots, recorder.kinds
     needed = set(keep_roots)
     live = []
-    for call in reversed(recorder.calls):
+    for call in reversed(calls):
         touched = {roots[i] for i in call.writes} | {roots[i] for i in _outputs(call)}
         outside = any(kinds[root] != "made" for root in (roots[i] for i in call.writes))
         if call.effect or outside or touched & needed:
@@ -129,6 +157,8 @@ def _can_write_out(call) -> bool:
         return False
     if isinstance(call.fn, numpy.ufunc):
         return call.fn.nout == 1
+    if getattr(call.fn, "__name__", None) == "reduce":  # numpy.add.reduce
+        return isinstance(getattr(call.fn, "__self__", None), numpy.ufunc)
     return isinstance(call.fn, Method) and call.fn.name in _OUT_METHODS
 
 
@@ -139,7 +169,7 @@ def _outputs(call) -> tuple:
 
 
 # --- the replay as Python source ---------------------------------------------------
-def _generate(recorder, calls, pooled, writers, inputs, keep):
+def _generate(recorder, calls, pooled, writers, inputs, keep, constants):
     """(source, namespace) of ``replay(*inputs)``: one line per call, buffers as locals.
 
     Outside arrays and preallocated ones come in as names of the namespace; every
@@ -149,8 +179,10 @@ def _generate(recorder, calls, pooled, writers, inputs, keep):
     lines = [f"def replay({', '.join(f'b{i}' for i in inputs)}):"]
     used = {i for call in calls for i in (*call.reads, *call.writes, *_outputs(call))}
     for i in sorted(used | set(keep)):
-        if recorder.kinds[i] == "external" or i in pooled:
-            namespace[f"x{i}"] = pooled.get(i, recorder.values[i])
+        if recorder.kinds[i] == "external" or i in pooled or i in constants:
+            namespace[f"x{i}"] = (
+                constants[i] if i in constants else pooled.get(i, recorder.values[i])
+            )
             lines.append(f"    b{i} = x{i}")
 
     def constant(value):
@@ -193,6 +225,17 @@ def _generate(recorder, calls, pooled, writers, inputs, keep):
         lines.append(f"    {target}{fn}({', '.join(arguments)})")
     lines.append("    return (" + "".join(f"b{i}, " for i in keep) + ")")
     return "\n".join(lines) + "\n", namespace
+
+
+def _substitute(template, arrays):
+    """A recorded argument with each Buffer replaced by its array in ``arrays``."""
+    if isinstance(template, Buffer):
+        return arrays[template.index]
+    if isinstance(template, (tuple, list)):
+        return type(template)(_substitute(v, arrays) for v in template)
+    if isinstance(template, dict):
+        return {k: _substitute(v, arrays) for k, v in template.items()}
+    return template
 
 
 def _identifier(name) -> str:

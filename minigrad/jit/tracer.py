@@ -183,9 +183,11 @@ class Recorder:
         real_kwargs, kwarg_template = self._unwrap(kwargs, given)
         if self.closed:  # a stand-in kept past its trace (in a cache): compute, plainly
             return fn(*real_args, **real_kwargs)
-        fn = _as_ufunc(fn, real_args)
+        fn = _as_ufunc(fn, real_args, real_kwargs)
         result = fn(*real_args, **real_kwargs)
         writes = _writes(fn, name, arg_template, kwarg_template)
+        if not writes and not effect and id(result) in given:  # asarray(x) is x: no call
+            return self._wrap(result, given)[1]
         outputs, wrapped = self._wrap(result, given)
         reads = [index for index, _ in given.values()]
         self.calls.append(
@@ -374,12 +376,43 @@ _UFUNC_OF = {
 }
 
 
-def _as_ufunc(fn, args):
-    """The ufunc an operator calls, when one of its operands is a NumPy array (not a
-    scalar: NumPy 1's scalar arithmetic has its own rules); else ``fn`` itself."""
-    ufunc = _UFUNC_OF.get(fn) if type(fn) is not numpy.ufunc else None
-    if ufunc is not None and any(type(a) is numpy.ndarray and a.ndim for a in args):
-        return ufunc
+# A reduction (x.sum(axis), numpy.max(x, axis)) of a NumPy array with no dtype, out,
+# initial or where is its ufunc's reduce, minus NumPy's Python wrappers around it:
+# name -> (the ufunc, how many positional arguments may follow the array)
+_REDUCE_OF = {
+    "sum": (numpy.add, 4),  # (axis, dtype, out, keepdims): reduce's own order
+    "prod": (numpy.multiply, 4),
+    "max": (numpy.maximum, 1),  # (axis, out, keepdims): only axis lines up
+    "amax": (numpy.maximum, 1),
+    "min": (numpy.minimum, 1),
+    "amin": (numpy.minimum, 1),
+}
+
+
+def _as_ufunc(fn, args, kwargs):
+    """The ufunc (or ufunc reduce) that ``fn`` calls on NumPy arrays, else ``fn``.
+
+    An operator becomes its ufunc when an operand is a NumPy array with axes (not a
+    scalar: NumPy 1's scalar arithmetic has its own rules); a reduction becomes the
+    reduce of its ufunc. Both compute the same thing, and both can write into a
+    preallocated array (``out=``), which the memory plan needs.
+    """
+    if type(fn) is numpy.ufunc:
+        return fn
+    ufunc = _UFUNC_OF.get(fn)
+    if ufunc is not None:
+        return ufunc if any(type(a) is numpy.ndarray and a.ndim for a in args) else fn
+    name = fn.name if isinstance(fn, Method) else getattr(fn, "__name__", None)
+    reduce = _REDUCE_OF.get(name)
+    if (
+        reduce is not None
+        and (isinstance(fn, Method) or fn is getattr(numpy, name, None))
+        and args
+        and type(args[0]) is numpy.ndarray
+        and len(args) <= 1 + reduce[1]
+        and set(kwargs) <= {"axis", "keepdims"}
+    ):
+        return reduce[0].reduce
     return fn
 
 

@@ -291,3 +291,80 @@ def test_a_shape_that_depends_on_values_is_a_trace_error():
 
     with pytest.raises(minigrad.TraceError, match="shape depends on the values"):
         positives(minigrad.tensor([1.0, 0.0, 2.0]))
+
+
+# --- the call itself --------------------------------------------------------------------
+def test_keyword_inputs_are_bound_by_name_whatever_their_order():
+    compiled = minigrad.compile(lambda a, b: a - b)
+    one, two = minigrad.tensor([1.0]), minigrad.tensor([2.0])
+    results = [compiled(a=one, b=two), compiled(b=two, a=one), compiled(b=one, a=two)]
+    assert [r.tolist() for r in results] == [[-1.0], [-1.0], [1.0]]
+
+
+def test_one_tensor_given_twice_is_another_signature_than_two_tensors():
+    compiled = minigrad.compile(lambda a, b: a * 2 + b)
+    x, y = minigrad.tensor([1.0]), minigrad.tensor([10.0])
+    assert compiled(x, x).tolist() == [3.0]
+    assert compiled(x, y).tolist() == [12.0]
+    assert compiled(y, x).tolist() == [21.0]
+    assert len(compiled.traces) == 2
+
+
+def test_a_compiled_function_inside_another_is_traced_with_it():
+    inner = minigrad.compile(lambda x: x * 3)
+    outer = minigrad.compile(lambda x: inner(x) + 1)
+    assert [outer(minigrad.tensor([float(i)])).tolist() for i in range(3)] == [[1.0], [4.0], [7.0]]
+    assert len(inner.traces) == 0  # it ran as part of outer's trace
+
+
+def test_an_error_in_the_traced_function_leaves_no_stand_in_behind():
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+
+    @minigrad.compile
+    def broken(x):
+        (w * x).sum().backward()
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        broken(minigrad.tensor([3.0, 4.0]))
+    assert type(w.data) is numpy.ndarray and type(w.grad.data) is numpy.ndarray
+    assert w.grad.tolist() == [3.0, 4.0]
+    assert (w * 2).tolist() == [2.0, 4.0]  # eager again
+
+
+# --- the program: dead calls, constants, memory plan ---------------------------------
+def test_the_memory_plan_shares_arrays_between_results_whose_lifetimes_do_not_overlap():
+    from minigrad.jit.program import Program
+    from minigrad.jit.tracer import Recorder
+
+    recorder = Recorder()
+    x = recorder.input(numpy.arange(4.0))
+    a = numpy.exp(x)  # a lives until b is made
+    b = numpy.sin(a)  # then a is dead: c may take its array
+    c = numpy.cos(b)
+    d = c + b  # b and c are both alive here: they must not share
+    program = Program(recorder, keep=[d.index])
+    arrays, results = program.pooled
+    assert (arrays, results) == (2, 3)  # a, b, c planned; d is returned, so it is not
+    for x in (numpy.arange(4.0), numpy.ones(4)):
+        (out,) = program.run([x])
+        b = numpy.sin(numpy.exp(x))
+        assert out.tobytes() == (numpy.cos(b) + b).tobytes()
+    (again,) = program.run([numpy.ones(4)])
+    assert out is not again  # each replay returns its own array
+
+
+def test_calls_on_constants_are_made_once_and_dead_calls_dropped():
+    from minigrad.jit.program import Program
+    from minigrad.jit.tracer import Recorder, RecordingModule
+
+    recorder = Recorder()
+    xp = RecordingModule(numpy, recorder)
+    x = recorder.input(numpy.ones(3))
+    offsets = xp.arange(3) * 2.0  # reads no input: folded into a constant
+    unused = x * 100  # nothing needs it
+    y = x + offsets
+    program = Program(recorder, keep=[y.index])
+    assert [call.name for call in program.calls] == ["add"]
+    assert program.run([numpy.zeros(3)])[0].tolist() == [0.0, 2.0, 4.0]
+    del unused
