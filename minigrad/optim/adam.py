@@ -111,8 +111,7 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(p)
         step = state["step"] = _step_count(state.get("step", 0), p, xp)
         step += 1  # in place: an array (as PyTorch's), so that a compiled step counts too
-        t = step.astype(xp.float64)
-
+        t = step.astype(xp.float64)[()]  # (a NumPy scalar: its arithmetic is the quickest)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1 - beta1) * g
@@ -127,9 +126,9 @@ class Adam(Optimizer):
 
         # the bias corrections in float64 from the count, then rounded once to p's dtype,
         # as a Python float would be: lr / (1 - beta1^t) and sqrt(1 - beta2^t)
-        step_size = (lr / (1 - beta1**t)).astype(p.dtype)
+        step_size = xp.asarray(lr / (1 - beta1**t), dtype=p.dtype)
         denom = xp.sqrt(v, out=xp.empty_like(v))  # a new array (for a 0-d v, not a NumPy scalar)
-        denom /= xp.sqrt(1 - beta2**t).astype(p.dtype)
+        denom /= xp.asarray(xp.sqrt(1 - beta2**t), dtype=p.dtype)
         denom += eps
         xp.divide(m, denom, out=denom)  # reuse the buffer: denom now holds m / denom
         denom *= step_size
