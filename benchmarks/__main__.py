@@ -96,10 +96,13 @@ def plan(args):
         raise SystemExit(f"no device to run on: {'; '.join(notes) or 'none asked for'}")
     torch_devices = [] if args.no_torch else _torch_devices(devices, notes)
     jobs = []
+    names = {w.name for w in workloads}
     for workload in workloads:
+        # a compiled workload's PyTorch twin is its eager workload's: measured once
+        twin_elsewhere = workload.compiled_from in names
         for size in workload.quick_sizes if args.quick else workload.sizes:
             jobs += [(workload, size, device, "minigrad") for device in devices]
-            if workload.torch is not None:
+            if workload.torch is not None and not twin_elsewhere:
                 jobs += [(workload, size, device, "torch") for device in torch_devices]
     if any(w.flops for w in workloads) and not any(w.name == "matmul" for w in workloads):
         # The roofline needs the device's matmul peak: measure it at the largest size.

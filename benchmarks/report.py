@@ -294,6 +294,7 @@ def markdown(payload):
         if rows:
             lines += ["", *_workload_table(workload, rows, results)]
     lines += ["", *targets_table(results)]
+    lines += ["", *compile_targets_table(results)]
     return "\n".join(lines) + "\n"
 
 
@@ -400,8 +401,16 @@ def _versus_torch(r, results):
     """minigrad's median over PyTorch's, same workload, size and device ("1.35x")."""
     if r["framework"] != "minigrad":
         return ""
-    twin = find(results, r["workload"], r["size"], r["device"], "torch")
+    twin = _torch_twin(results, r["workload"], r["size"], r["device"])
     return f"{r['median_s'] / twin['median_s']:.2f}x" if twin else ""
+
+
+def _torch_twin(results, workload, size, device="cpu"):
+    """PyTorch's result for this workload, or for the eager one a compiled workload compiles."""
+    twin = find(results, workload, size, device, "torch")
+    if twin is None and workload.endswith("_compiled"):
+        twin = find(results, workload.removesuffix("_compiled"), size, device, "torch")
+    return twin
 
 
 def find(results, workload, size, device="cpu", framework="minigrad"):
@@ -511,6 +520,56 @@ def _memory_and_scale_targets(results):
     else:
         lines.append("| backward() of a 1e6-op chain | not measured in this run | | | runs | |")
     return lines
+
+
+# --- issue 16's targets: compiled steps ----------------------------------------------------
+
+
+def compile_targets_table(results):
+    """The goals of issue 16: each workload compiled, beside eager and PyTorch eager."""
+    lines = [
+        "## Targets (issue 16): minigrad.compile vs eager and PyTorch on the CPU",
+        "",
+        "| target | eager | compiled | PyTorch | compiled / PyTorch | goal | met |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for label, workload, size, goal in _COMPILE_TARGETS:
+        eager = find(results, workload, size)
+        compiled = find(results, workload + "_compiled", size)
+        torch = _torch_twin(results, workload, size)
+        show = _per_op if workload == "elementwise_chain" else (lambda r: fmt_time(r["median_s"]))
+        if compiled is None:
+            lines.append(f"| {label} | | not measured in this run | | | <= {goal}x PyTorch | |")
+            continue
+        ratio = compiled["median_s"] / torch["median_s"] if torch else None
+        cells = [show(r) if r else "n/a" for r in (eager, compiled, torch)]
+        met = "" if ratio is None else ("yes" if ratio <= goal else "no")
+        lines.append(
+            f"| {label} | {' | '.join(cells)} | {f'{ratio:.2f}x' if ratio else ''} "
+            f"| <= {goal}x PyTorch | {met} |"
+        )
+    eager, compiled = find(results, "mlp_step", 256), find(results, "mlp_step_compiled", 256)
+    if eager and compiled:
+        mine, theirs = compiled["rss_peak_bytes"], eager["rss_peak_bytes"]
+        lines.append(
+            f"| peak RSS, MLP training at batch 256 (whole process) | {_mb(theirs)} | {_mb(mine)} "
+            f"| | | <= eager's | {'yes' if mine <= theirs else 'no'} |"
+        )
+    return lines
+
+
+def _per_op(r):
+    return f"{r['us_per_unit']:.2f} us"
+
+
+_COMPILE_TARGETS = [
+    ("MLP 32-64-64-10, batch 16, SGD step", "mlp_small_step", 16, 0.5),
+    ("elementwise chain on 10 elements, per op (fwd+bwd)", "elementwise_chain", 10, 0.4),
+    ("MLP 784-512-512-10, batch 256, SGD step", "mlp_step", 256, 0.9),
+    ("CNN step, batch 64", "cnn_step", 64, 1.2),
+    ("transformer block step, batch 16", "transformer_step", 16, 1.0),
+    ("LSTM step, L = 100", "lstm_step", 100, 1.0),
+]
 
 
 # --- the chart --------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class Workload:
     units: Callable[[int], int] | None = None
     throughput: bool = False  # report units per second (images/s), not seconds per unit
     needs: tuple[str, ...] = ()
+    compiled_from: str | None = None  # the eager workload this one compiles (its twin's too)
 
     def missing(self):
         """The names in ``needs`` that minigrad does not have yet (empty when runnable).
@@ -614,7 +615,8 @@ WORKLOADS = [
 
 def _compiled(workload):
     """The same workload, its minigrad step compiled (``minigrad.compile``), beside the
-    same PyTorch eager twin."""
+    same PyTorch eager twin (measured once, under the eager workload's name, when both
+    run)."""
     return replace(
         workload,
         name=workload.name + "_compiled",
@@ -622,6 +624,7 @@ def _compiled(workload):
         quick_sizes=workload.quick_sizes[:1],
         minigrad=functools.partial(workload.minigrad, compiled=True),
         needs=(*workload.needs, "minigrad.compile"),
+        compiled_from=workload.name,
     )
 
 
