@@ -79,7 +79,10 @@ def compile(fn=None, *, max_traces: int = 8):
       not passed as an argument) is used by reference: replacing its ``.data`` with
       a new array outside ``fn`` is not seen. Change it in place or pass it in.
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
-      ``state["step"]``) advance only in the eager calls.
+      ``state["step"]``) advance only in the eager calls. Checks that read values
+      (an index out of range, ``detect_anomaly``) run in the traced call only.
+    - A trace patches the backend and ``Tensor`` for its duration: trace in one
+      thread at a time.
 
     Future work: on CuPy, replaying through a CUDA graph (one launch per step).
 

@@ -153,7 +153,7 @@ def _empty_like(layout):
 
 
 def _can_write_out(call) -> bool:
-    if "out" in call.kwargs:
+    if "out" in call.kwargs or "where" in call.kwargs:  # (where=: out keeps its old values)
         return False
     if isinstance(call.fn, numpy.ufunc):
         return call.fn.nout == 1
