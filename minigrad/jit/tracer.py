@@ -235,9 +235,22 @@ class Recorder:
         if getattr(result, "base", None) is None:
             return None
         for index, value in given.values():
-            if numpy.may_share_memory(result, value):
+            if _may_share_memory(result, value):
                 return self.roots[index]
         return None
+
+
+def _may_share_memory(a, b) -> bool:
+    """NumPy's (or CuPy's) may_share_memory; True when it cannot tell (the safe answer:
+    the plan then treats the result as a view)."""
+    if type(a).__module__.startswith("cupy"):
+        import cupy
+
+        return type(b) is type(a) and bool(cupy.may_share_memory(a, b))
+    try:
+        return bool(numpy.may_share_memory(a, b))
+    except Exception:  # an array type NumPy cannot look into
+        return True
 
 
 def _layout(array) -> tuple:
