@@ -75,6 +75,9 @@ class CupyBackend:
 
         cupyx.scatter_add(target, index, values)
 
+    def argsort_stable(self, x, axis):
+        return self.xp.argsort(x, axis=axis)  # CuPy's sort is always stable (and takes no kind)
+
     def erf(self, x):
         from cupyx.scipy.special import erf
 

@@ -64,6 +64,10 @@ class NumpyBackend:
         """target[index] += values, adding up repeated indices (an index's gradient)."""
         numpy.add.at(target, index, values)
 
+    def argsort_stable(self, x, axis):
+        """The indices that sort ``x`` along ``axis``, equal values in their original order."""
+        return numpy.argsort(x, axis=axis, kind="stable")
+
     def erf(self, x):
         """The error function, elementwise. NumPy has none: SciPy's if it is installed,
         else minigrad's own for float32 (``erf_float32``: what training uses), else
