@@ -25,6 +25,7 @@ from minigrad.autograd import engine
 from minigrad.autograd.function import Function, _register_tensor_class
 from minigrad.autograd.mode import mode
 from minigrad.backend import Device, get_backend, get_default_device
+from minigrad.keywords import accept_aliases
 from minigrad.ops import cumulative as C
 from minigrad.ops import elementwise as E
 from minigrad.ops import index as I
@@ -1054,3 +1055,4 @@ def _device_of_array(data):
 
 _AS_IS += (Tensor,)
 _register_tensor_class(Tensor)
+accept_aliases(Tensor)  # axis= for dim=, keepdims= for keepdim=, as PyTorch accepts

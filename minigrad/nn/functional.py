@@ -111,6 +111,16 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     return input.softplus(beta, threshold)
 
 
+def silu(input, inplace: bool = False):
+    """x * sigmoid(x) (also called swish); d/dx = s (1 + x (1 - s)) with s = sigmoid(x).
+
+    >>> import minigrad
+    >>> round(silu(minigrad.tensor(1.0)).item(), 4)
+    0.7311
+    """
+    return input * input.sigmoid()
+
+
 def tanh(input):
     """The hyperbolic tangent, in (-1, 1).
 
@@ -642,9 +652,89 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """The Kullback-Leibler divergence KL(target || q) from log-probabilities ``input``
+    (log q): per element target * (log target - input), 0 where target = 0; with
+    ``log_target`` the target is given as log-probabilities too.
+
+    ``reduction="batchmean"`` (the sum divided by the batch size) is the true KL
+    divergence per sample; "mean" divides by the number of elements, as PyTorch
+    does (with the same warning).
+
+    >>> import minigrad
+    >>> p = minigrad.tensor([[0.5, 0.5]])
+    >>> kl_div(minigrad.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean").item() > 0
+    True
+    """
+    if size_average is not None or reduce is not None:
+        raise ValueError(
+            "kl_div: size_average and reduce are deprecated and not supported; use "
+            "reduction='batchmean', 'sum', 'mean' or 'none'"
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # target * log(target), taken as 0 where target = 0 (PyTorch's xlogy)
+        present = (target != 0).data
+        loss = where(present, target * where(present, target, 1.0).log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by the number of elements, "
+            "not the batch size; use reduction='batchmean' for the KL divergence per sample",
+            stacklevel=2,
+        )
+    elif reduction not in ("sum", "none"):
+        raise ValueError(
+            f"kl_div: reduction must be 'batchmean', 'sum', 'mean' or 'none', got {reduction!r}"
+        )
+    return _reduce(loss, reduction, "kl_div")
+
+
+# --- distances and normalisation ----------------------------------------------------
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along ``dim``: unit vectors (eps keeps zeros finite).
+
+    >>> import minigrad
+    >>> normalize(minigrad.tensor([[3.0, 4.0]], dtype=minigrad.float64)).tolist()
+    [[0.6, 0.8]]
+    """
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (the inputs broadcast).
+
+    >>> import minigrad
+    >>> a, b = minigrad.tensor([[1.0, 0.0]]), minigrad.tensor([[1.0, 1.0]])
+    >>> round(cosine_similarity(a, b).item(), 4)  # cos 45 degrees
+    0.7071
+    """
+    try:
+        product = x1 * x2
+    except ValueError:
+        raise RuntimeError(
+            f"cosine_similarity: shapes {x1.shape} and {x2.shape} do not broadcast"
+        ) from None
+    x1, x2 = x1.broadcast_to(product.shape), x2.broadcast_to(product.shape)  # dim is theirs
+    norms = x1.norm(dim=dim).clamp(min=eps) * x2.norm(dim=dim).clamp(min=eps)
+    return product.sum(dim) / norms
+
+
 # --- function forms that live beside their layers -------------------------------------
 # Convolution and pooling are ops (minigrad/ops/conv.py).
 from minigrad.ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+
+
+def _accept_aliases():
+    """axis= for dim= (and keepdims=) in every function here that takes dim (as Tensor's)."""
+    from minigrad.keywords import with_aliases
+
+    for name in __all__:
+        if name in globals():
+            globals()[name] = with_aliases(globals()[name])
 
 
 def __getattr__(name):
@@ -655,6 +745,10 @@ def __getattr__(name):
         from minigrad.nn.layers.attention import scaled_dot_product_attention
 
         return scaled_dot_product_attention
+    if name in ("adaptive_avg_pool2d", "interpolate"):  # nn/layers/resample.py, likewise
+        from minigrad.nn.layers import resample
+
+        return getattr(resample, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -685,5 +779,13 @@ __all__ = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
+    "silu",
+    "kl_div",
+    "normalize",
+    "cosine_similarity",
     "scaled_dot_product_attention",  # noqa: F822 - provided by __getattr__ above
+    "adaptive_avg_pool2d",  # noqa: F822 - likewise
+    "interpolate",  # noqa: F822 - likewise
 ]
+
+_accept_aliases()
