@@ -13,6 +13,7 @@ A running product is the same idea with the other factors in place of 1.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.autograd.mode import mode
 from minigrad.ops.elementwise import where
 from minigrad.ops.reduce import _single_dim
 
@@ -52,6 +53,8 @@ class Cumprod(Function):
         x, y = ctx.saved
         if ctx.dim is None:
             return grad
+        if mode.grad_enabled:  # create_graph: the backward itself will be differentiated
+            return _cumprod_grad_twice_differentiable(ctx.xp, grad, x, ctx.dim)
         return _cumprod_grad(ctx.xp, grad, x, y, ctx.dim)
 
 
@@ -73,3 +76,21 @@ def _cumprod_grad(xp, grad, x, y, dim):
         return grad_x
     others = where(first_zero, 1.0, x).cumprod(dim)  # prod_{j <= i, j != z} x_j
     return grad_x + where(first_zero, reverse_cumsum(grad * others, dim), 0.0)
+
+
+def _cumprod_grad_twice_differentiable(xp, grad, x, dim):
+    """The same gradient, sum_{i >= k} g_i prod_{j <= i, j != k} x_j, written out for
+    every pair (k, i): n^2 numbers per row instead of n, but a formula in x throughout.
+
+    ``_cumprod_grad`` sets the gradient after the first zero to a constant 0, whose
+    derivative in x_z is lost, and divides by x, whose derivative -1/x^2 overflows
+    near 0. Without a division, this form's derivatives are exact everywhere; it is
+    used when the backward pass is recorded (``create_graph=True``), as PyTorch does.
+    """
+    n = x.shape[dim]
+    rows = x.transpose(dim, -1).unsqueeze(-2)  # (..., 1, n): x_j along the last axis
+    shape = rows.shape[:-2] + (n, n)
+    others = where(xp.eye(n, dtype=bool), 1.0, rows.expand(*shape))  # x_j, 1 where j = k
+    products = others.cumprod(-1)  # [..., k, i] = prod_{j <= i, j != k} x_j
+    weighted = (products * grad.transpose(dim, -1).unsqueeze(-2)).triu()  # only i >= k
+    return weighted.sum(-1).transpose(dim, -1)

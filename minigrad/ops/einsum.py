@@ -46,7 +46,7 @@ def parse(equation, shapes):
         if "..." in term:
             width = len(shape) - len(term) + 3
             term = term.replace("...", broadcast[len(broadcast) - width :] if width else "")
-        if len(term) != len(shape) or not term.isalpha():
+        if len(term) != len(shape) or (term and not term.isalpha()):
             raise ValueError(
                 f"einsum: subscripts {term!r} do not fit an operand of shape {tuple(shape)}: "
                 "give one letter per dimension (or '...' for several)"
