@@ -89,25 +89,41 @@ class Einsum(Function):
 
 def _operand_grad(grad, operands, k, inputs, output):
     """dL/dx_k: the gradient in x_k's place, x_k's subscripts as the output."""
-    target = inputs[k]
-    if len(set(target)) != len(target):
-        raise RuntimeError(
-            f"einsum: the gradient of an operand with a repeated subscript ({target!r}, a "
-            "diagonal or trace) is not supported; write it with diagonal masks instead"
-        )
+    target, shape = inputs[k], operands[k].shape
+    unique = "".join(dict.fromkeys(target))  # a letter repeated in x_k (a diagonal) once
+    sizes = {c: shape[target.index(c)] for c in unique}
     others = [inputs[j] for j in range(len(inputs)) if j != k]
     present = output + "".join(others)
-    kept = "".join(c for c in target if c in present)  # letters the others can give
-    terms = [output] + others
+    kept = "".join(c for c in unique if c in present)  # letters the others can give
     tensors = [grad] + [operands[j] for j in range(len(operands)) if j != k]
-    g = Einsum.apply(*tensors, inputs=terms, output=kept)
-    shape = operands[k].shape
+    g = Einsum.apply(*tensors, inputs=[output] + others, output=kept)
     # Letters only x_k has were summed away: size 1 here, then broadcast over them.
     # A size-1 dim of x_k that broadcast in the forward pass is summed back to 1.
-    sizes = dict(zip(kept, g.shape))
-    g = g.reshape(tuple(sizes.get(c, 1) for c in target))
-    g = sum_to_shape(g, tuple(n if c in kept else 1 for c, n in zip(target, shape)))
-    return g if g.shape == shape else g.expand(*shape)
+    got = dict(zip(kept, g.shape))
+    g = g.reshape(tuple(got.get(c, 1) for c in unique))
+    g = sum_to_shape(g, tuple(sizes[c] if c in kept else 1 for c in unique))
+    unique_shape = tuple(sizes[c] for c in unique)
+    g = g if g.shape == unique_shape else g.expand(*unique_shape)
+    if unique != target:
+        g = _onto_diagonals(g, unique, target, sizes, inputs + [output])
+    return g
+
+
+def _onto_diagonals(g, unique, target, sizes, used):
+    """g over ``unique`` letters, placed on the diagonals that ``target`` repeats
+    ("ii": y = sum_i x_ii reads the diagonal, so the gradient is g there and 0
+    elsewhere): each repeat gets a fresh letter tied to the first by an identity matrix."""
+    spare = iter(c for c in string.ascii_letters if c not in "".join(used))
+    renamed, eyes, terms = "", [], []
+    for c in target:
+        if c in renamed:  # a repeat: a fresh letter, tied to c by an identity
+            fresh = next(spare)
+            eyes.append(g._wrap(g.xp.eye(sizes[c], dtype=g.dtype)))
+            terms.append(c + fresh)
+            renamed += fresh
+        else:
+            renamed += c
+    return Einsum.apply(g, *eyes, inputs=[unique] + terms, output=renamed)
 
 
 def einsum(equation, *operands):

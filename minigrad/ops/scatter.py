@@ -121,7 +121,8 @@ class IndexAddSlices(Function):
     @staticmethod
     def forward(ctx, x, source, *, dim, index, alpha=1):
         _check_dtypes("index_add", x, source)
-        expected = x.shape[:dim] + (len(index),) + x.shape[dim + 1 :]
+        length = len(index) if index.ndim == 1 else "n"
+        expected = x.shape[:dim] + (length,) + x.shape[dim + 1 :]
         if index.ndim != 1 or source.shape != expected:
             raise RuntimeError(
                 f"index_add: expected a 1-d index and a source of shape {expected} (the "

@@ -100,6 +100,12 @@ def _image(x):
 
 IMAGE = {"min_dims": 2, "non_empty": True}
 
+
+def _trace_case(m):
+    """A repeated subscript (the diagonal of m m^T) next to an ordinary operand."""
+    return minigrad.einsum("ii,ij->j", m @ m.T, m)
+
+
 OPS = [
     # arithmetic: +, -, *, / and ** with broadcasting
     Op("add", lambda a, b: a + b, "binary"),
@@ -216,6 +222,7 @@ OPS = [
     Op("einsum_product", lambda a, b: minigrad.einsum("...,...->...", a, b), "binary"),
     Op("einsum_linear", lambda x, w, b: minigrad.einsum("...i,oi,o->...o", x, w, b), "linear"),
     Op("einsum_sum_away", lambda x: minigrad.einsum("...ij->j", x), min_dims=2),
+    Op("einsum_trace", lambda x: _trace_case(x.reshape(x.shape[0], -1)), **IMAGE),
     Op("einsum_outer", lambda *xs: minigrad.einsum(",".join("ijk"[: len(xs)]), *xs), "many"),
     # nn.functional
     Op("silu", lambda x: F.silu(x)),
