@@ -29,10 +29,12 @@ def with_aliases(fn, name=None):
         return fn
     name = name or fn.__name__
     takes = [p for p, v in params.items() if p != "self" and v.kind is not v.VAR_POSITIONAL]
+    known = frozenset(takes)
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        if kwargs:  # the usual call has none: then nothing is checked
+        # The usual call passes only names the function takes: one set check, no more.
+        if kwargs and not known.issuperset(kwargs):
             _rename(name, kwargs, takes)
         return fn(*args, **kwargs)
 

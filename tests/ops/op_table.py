@@ -199,7 +199,7 @@ OPS = [
     # sorting: the values carry the gradient back to where they came from
     Op(
         "sort",
-        lambda x: x.sort(-1).values * minigrad.arange(x.shape[-1]),
+        lambda x: x.sort(-1).values * minigrad.arange(x.shape[-1], dtype=x.dtype),
         **NONEMPTY,
         distinct=True,
     ),

@@ -135,11 +135,9 @@ def _linear_matrix(xp, n, m, scale, align_corners):
         source = xp.maximum((i + 0.5) * scale - 0.5, 0.0)
     low = xp.minimum(xp.floor(source).astype("int64"), n - 1)
     high = xp.minimum(low + 1, n - 1)
-    weight_high = source - low
+    weight_high = (source - low)[:, None]  # how far past the lower neighbour
     j = xp.arange(n)[None, :]
-    return (j == low[:, None]) * (1 - weight_high)[:, None] + (j == high[:, None]) * weight_high[
-        :, None
-    ]
+    return (j == low[:, None]) * (1 - weight_high) + (j == high[:, None]) * weight_high
 
 
 def _source_scales(input, sizes, scale_factor, spatial, recompute_scale_factor):
