@@ -48,6 +48,7 @@ from minigrad.factories import (
 )
 from minigrad.ops.einsum import einsum
 from minigrad.ops.elementwise import maximum, minimum, where
+from minigrad.keywords import with_aliases
 from minigrad.ops.shape import cat, stack
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor
@@ -92,5 +93,6 @@ cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
 sort, argsort, topk, nonzero = Tensor.sort, Tensor.argsort, Tensor.topk, Tensor.nonzero
 scatter, scatter_add, index_add = Tensor.scatter, Tensor.scatter_add, Tensor.index_add
 isclose, allclose = Tensor.isclose, Tensor.allclose
+cat, stack = with_aliases(cat), with_aliases(stack)  # axis= for dim=, as the methods take
 
 __version__ = "0.1.0"

@@ -3,8 +3,9 @@
 PyTorch takes ``x.sum(axis=0, keepdims=True)`` as ``x.sum(dim=0, keepdim=True)``,
 so code written either way ports. Rather than an extra parameter in every
 signature, one wrapper renames the two aliases for every function that has a
-``dim`` (or ``keepdim``) parameter: the Tensor methods and the functions of
-``nn.functional`` (``minigrad.sum`` and the like are those same methods). It also
+``dim`` (or ``keepdim``) parameter: the Tensor methods, the functions of
+``nn.functional``, and ``minigrad.cat`` and ``minigrad.stack`` (``minigrad.sum``
+and the like are the Tensor methods themselves). It also
 turns an unknown keyword into an error that names the op, what was given and what
 the op takes.
 

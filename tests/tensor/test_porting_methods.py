@@ -114,6 +114,8 @@ def test_axis_and_keepdims_are_accepted_for_dim_and_keepdim():
     assert x.topk(1, axis=0).indices.tolist() == [[1, 0]]
     assert x.unsqueeze(axis=0).shape == (1, 2, 2)
     assert F.softmax(x, axis=0).shape == (2, 2)
+    assert minigrad.cat([x, x], axis=1).shape == (2, 4)
+    assert minigrad.stack([x, x], axis=0).shape == (2, 2, 2)
     assert F.normalize(x, axis=0).shape == (2, 2)
 
 
