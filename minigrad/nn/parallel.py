@@ -80,7 +80,7 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = find_unused_parameters
         self.broadcast_buffers = broadcast_buffers
         self.require_gradient_sync = True  # False inside no_sync()
-        named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        named = [(n, p) for n, p in module.named_parameters("module") if p.requires_grad]
         self._names = {id(p): name for name, p in named}
         _check_same_model(self.world, named)
         for tensor in [*module.parameters(), *module.buffers()]:
