@@ -42,7 +42,7 @@ import numpy as np
 from minigrad.autograd.engine import queue_callback
 from minigrad.autograd.function import Context
 from minigrad.distributed import process_group
-from minigrad.distributed.communicators import DistributedError, NCCLCommunicator
+from minigrad.distributed.communicators import DistributedError, NCCLCommunicator, _Done
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -202,6 +202,8 @@ class _Bucket:
 def _start_mean(world, bucket):
     """Start averaging the bucket's flat array over the ranks (through the host for MPI
     with a GPU array); ``.wait()`` on the result finishes it."""
+    if world.size == 1 and not isinstance(world, NCCLCommunicator):
+        return _Done()  # the mean over one rank: nothing to send (and no copy to the host)
     if isinstance(bucket.flat, np.ndarray) or isinstance(world, NCCLCommunicator):
         return world.start_all_reduce(bucket.flat, "AVG")
     host = np.array(bucket.backend.to_numpy(bucket.flat))
