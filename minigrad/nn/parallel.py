@@ -122,7 +122,8 @@ class DistributedDataParallel(Module):
 
     def _one_gradient_arrived(self, param, grad):
         """Overlap: when this was the parameter's last gradient, and the last one its bucket
-        waited for, send the bucket now. (``grad`` is not yet added to ``param.grad``.)"""
+        waited for, send the bucket now. ``grad`` is not in ``param.grad`` yet (the engine
+        adds it after the hooks): it travels as the bucket's ``pending`` gradient."""
         key, bucket = id(param), self._bucket_of[id(param)]
         if bucket.request is not None:
             raise DistributedError(
@@ -133,9 +134,9 @@ class DistributedDataParallel(Module):
         left = self._uses_left.get(key, 0) - 1
         self._uses_left[key] = left
         if left == 0:
-            bucket.complete[key] = grad
-            if len(bucket.complete) == len(bucket.params):
-                self._send(bucket)
+            bucket.ready.add(key)
+            if len(bucket.ready) == len(bucket.params):
+                self._send(bucket, pending=(param, grad))
 
     def _average_gradients(self):
         """After backward: send the buckets not sent yet, wait for all, unpack the means."""
@@ -147,8 +148,8 @@ class DistributedDataParallel(Module):
             bucket.unpack()
         self._uses_left.clear()
 
-    def _send(self, bucket):
-        bucket.pack(self._names, self.find_unused_parameters)
+    def _send(self, bucket, pending=None):
+        bucket.pack(self._names, self.find_unused_parameters, pending)
         bucket.request = _start_mean(self.world, bucket)
 
 
@@ -162,14 +163,15 @@ class _Bucket:
         self.backend = first._backend
         self.flat = self.backend.xp.empty(sum(self.sizes), dtype=first.dtype)
         self.request = None  # the all_reduce in flight
-        self.complete = {}  # overlap: id(param) -> its last gradient, not yet in .grad
+        self.ready = set()  # overlap: the parameters whose gradient is complete
 
-    def pack(self, names, allow_missing):
-        """Copy each parameter's gradient into the flat array."""
+    def pack(self, names, allow_missing, pending=None):
+        """Copy each parameter's gradient into the flat array; ``pending``: a (parameter,
+        gradient) whose last part the engine has not yet added to ``.grad``."""
         start = 0
         for param, size in zip(self.params, self.sizes):
             part = self.flat[start : start + size]
-            late = self.complete.get(id(param))
+            late = pending[1] if pending is not None and pending[0] is param else None
             if param.grad is None and late is None:
                 if not allow_missing:
                     raise DistributedError(
@@ -196,7 +198,7 @@ class _Bucket:
             else:
                 param.grad.data[...] = mean
             start += size
-        self.request, self.complete = None, {}
+        self.request, self.ready = None, set()
 
 
 def _start_mean(world, bucket):

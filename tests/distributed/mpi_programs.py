@@ -45,7 +45,8 @@ def collectives(out):
 
 
 def ddp(out, optimizer_name, overlap):
-    """20 steps of DDP; each rank takes its half of a fixed batch of 8 (alone: all 8)."""
+    """20 steps of DDP; each rank takes its half of a fixed batch of 8 (alone: all 8, with
+    the plain model)."""
     import minigrad
     from minigrad import distributed as dist
     from minigrad import nn, optim
@@ -58,11 +59,14 @@ def ddp(out, optimizer_name, overlap):
     model = nn.Sequential(
         nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 3)
     )
-    ddp_model = nn.DistributedDataParallel(
-        model,
-        bucket_cap_mb=1e-3,
-        overlap_backward=overlap == "overlap",  # ~1 kB: 3 buckets
-    )
+    if size == 1:  # the reference: the plain model on the whole batch, no DDP at all
+        ddp_model = model
+    else:
+        ddp_model = nn.DistributedDataParallel(
+            model,
+            bucket_cap_mb=1e-3,
+            overlap_backward=overlap == "overlap",  # ~1 kB: 3 buckets
+        )
     if optimizer_name == "sgd":
         optimizer = optim.SGD(ddp_model.parameters(), lr=0.1, momentum=0.9)
     else:
@@ -80,7 +84,7 @@ def ddp(out, optimizer_name, overlap):
         optimizer.step()
         steps.append(np.concatenate([p.data.ravel() for p in model.parameters()]))
     np.save(os.path.join(out, f"weights-{rank}.npy"), np.stack(steps))
-    _write(out, rank, {"buckets": [len(b.params) for b in ddp_model.buckets]})
+    _write(out, rank, {"buckets": [len(b.params) for b in getattr(ddp_model, "buckets", [])]})
     dist.destroy_process_group()
 
 

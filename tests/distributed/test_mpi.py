@@ -62,7 +62,8 @@ def test_collectives_give_every_rank_the_combined_values(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "optimizer, overlap", [("sgd", "after"), ("adam", "after"), ("adam", "overlap")]
+    "optimizer, overlap",
+    [("sgd", "after"), ("sgd", "overlap"), ("adam", "after"), ("adam", "overlap")],
 )
 def test_two_ranks_on_half_batches_match_one_process_on_the_whole(tmp_path, optimizer, overlap):
     alone, together = tmp_path / "alone", tmp_path / "together"

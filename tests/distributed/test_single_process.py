@@ -53,18 +53,22 @@ def test_bad_arguments_are_clear_errors(world_of_one):
         dist.all_gather([minigrad.ones(2), minigrad.ones(2)], minigrad.ones(2))
 
 
-def test_ddp_alone_gives_the_gradients_of_the_module_alone(world_of_one):
+@pytest.mark.parametrize("cap_mb, buckets", [(1e-5, 4), (25.0, 1)])
+@pytest.mark.parametrize("overlap", [False, True])
+def test_ddp_alone_gives_the_gradients_of_the_module_alone(world_of_one, cap_mb, buckets, overlap):
     minigrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     x = minigrad.randn(6, 3)
     model(x).pow(2).sum().backward()
     expected = [p.grad.numpy().copy() for p in model.parameters()]
     model.zero_grad()
-    ddp = nn.DistributedDataParallel(model, bucket_cap_mb=1e-5, overlap_backward=True)
-    assert len(ddp.buckets) == 4  # 10-byte buckets: every parameter alone
-    ddp(x).pow(2).sum().backward()
-    for p, g in zip(model.parameters(), expected):
-        np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-6)
+    ddp = nn.DistributedDataParallel(model, bucket_cap_mb=cap_mb, overlap_backward=overlap)
+    assert len(ddp.buckets) == buckets  # 10-byte buckets: every parameter alone
+    for _ in range(2):  # a second step: the buckets start afresh
+        model.zero_grad()
+        ddp(x).pow(2).sum().backward()
+        for p, g in zip(model.parameters(), expected):
+            np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-6)
     assert list(ddp.state_dict())[0] == "module.0.weight"  # PyTorch's names
 
 
