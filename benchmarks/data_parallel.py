@@ -14,7 +14,11 @@ the processes, not BLAS's threads, use the cores). Printed per row:
 - communication: the share of the step spent averaging gradients (packing the
   buckets, MPI's all_reduce, unpacking). It includes waiting for the slower rank;
 - all_reduce alone: the time of one all_reduce of all the gradients' bytes when
-  the ranks start it together (after a barrier): the cost of the transfer itself.
+  the ranks start it together (after a barrier): the cost of the transfer itself;
+- cpu: the CPU time rank 0's process used per step (median). On a machine shared
+  with other programs the step's wall time also holds the time the process waited
+  for a core; its CPU time does not, so it shows the work each rank does (waiting
+  in MPI spins the CPU a little too).
 
 ``--overlap`` adds rows with ``overlap_backward=True``. The whole list is
 measured ``--rounds`` times, one row after the other, and each row keeps its
@@ -78,13 +82,14 @@ def worker(kind, overlap, seconds):
 
     for _ in range(3):
         step()
-    times, shared = [], []
+    times, shared, cpu = [], [], []
     end = time.perf_counter() + seconds
     while True:
         communication[0] = 0.0
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         shared.append(communication[0])
         # every rank must run the same number of steps: rank 0 decides when to stop
         done = minigrad.tensor([float(time.perf_counter() > end and len(times) >= 5)])
@@ -94,7 +99,7 @@ def worker(kind, overlap, seconds):
     transfer = _all_reduce_alone(dist, model) if size > 1 else 0.0
     if rank == 0:
         numbers = {"step": statistics.median(times), "communication": statistics.median(shared)}
-        print(json.dumps({**numbers, "all_reduce": transfer}))
+        print(json.dumps({**numbers, "all_reduce": transfer, "cpu": statistics.median(cpu)}))
     dist.destroy_process_group()
 
 
@@ -157,9 +162,9 @@ def main(argv=None):
     rounds = [[measure(*row, args.seconds) for row in rows] for _ in range(args.rounds)]
     print(
         "| workload | batch | processes | step | speed-up | efficiency | communication "
-        "| all_reduce alone |"
+        "| all_reduce alone | cpu |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     alone = {}
     for i, (kind, processes, overlap) in enumerate(rows):
         numbers = sorted((r[i] for r in rounds), key=lambda n: n["step"])[len(rounds) // 2]
@@ -174,7 +179,7 @@ def main(argv=None):
         label = f"{processes}" + (" (overlap)" if overlap else "")
         print(
             f"| {kind} | {GLOBAL_BATCH[kind]} | {label} | {step * 1e3:.2f} ms | "
-            f"{speedup} | {efficiency} | {share} | {transfer} |"
+            f"{speedup} | {efficiency} | {share} | {transfer} | {numbers['cpu'] * 1e3:.2f} ms |"
         )
 
 
