@@ -20,7 +20,9 @@ the processes, not BLAS's threads, use the cores). Printed per row:
   for a core; its CPU time does not, so it shows the work each rank does (waiting
   in MPI spins the CPU a little too).
 
-``--overlap`` adds rows with ``overlap_backward=True``. The whole list is
+``--overlap`` adds rows with ``overlap_backward=True``; ``--bucket-mb`` sets
+DistributedDataParallel's ``bucket_cap_mb`` (25, PyTorch's default, puts each of
+these models in one bucket, which leaves nothing to overlap). The whole list is
 measured ``--rounds`` times, one row after the other, and each row keeps its
 median round, so that every row meets the machine's busy and quiet moments
 alike. Needs the ``mpi`` extra.
@@ -42,7 +44,7 @@ GLOBAL_BATCH = {"mlp": 256, "cnn": 64}
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker(kind, overlap, seconds):
+def worker(kind, overlap, seconds, bucket_mb):
     """One rank: time training steps on this rank's share of the batch; rank 0 prints JSON."""
     import minigrad
     from benchmarks.workloads import cnn_layers
@@ -64,7 +66,7 @@ def worker(kind, overlap, seconds):
     x, y = minigrad.randn(batch, *shape), minigrad.randint(0, 10, (batch,))
     communication = [0.0]
     if size > 1:
-        model = nn.DistributedDataParallel(model, overlap_backward=overlap)
+        model = nn.DistributedDataParallel(model, bucket_cap_mb=bucket_mb, overlap_backward=overlap)
         average = model._average_gradients
 
         def timed_average():  # the time spent averaging, for the communication share
@@ -118,12 +120,13 @@ def _all_reduce_alone(dist, model, repeats=20):
     return statistics.median(times)
 
 
-def measure(kind, processes, overlap, seconds):
+def measure(kind, processes, overlap, seconds, bucket_mb=25.0):
     """Run the worker on ``processes`` ranks; return rank 0's numbers."""
     env = dict(os.environ, PYTHONPATH=str(_ROOT), OMP_NUM_THREADS="1")
     env.update(OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [sys.executable, "-m", "benchmarks.data_parallel", "--worker", kind]
-    command += ["--seconds", str(seconds)] + (["--overlap"] if overlap else [])
+    command += ["--seconds", str(seconds), "--bucket-mb", str(bucket_mb)]
+    command += ["--overlap"] if overlap else []
     if processes > 1:
         command = [_mpiexec(), "-n", str(processes), *command]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=_ROOT)
@@ -149,17 +152,20 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=3.0, help="timing per row")
     parser.add_argument("--overlap", action="store_true", help="also overlap_backward=True")
     parser.add_argument("--rounds", type=int, default=3, help="keep each row's median round")
+    parser.add_argument("--bucket-mb", type=float, default=25.0, help="DDP's bucket_cap_mb")
     parser.add_argument("--worker", choices=sorted(GLOBAL_BATCH), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.overlap, args.seconds)
+        return worker(args.worker, args.overlap, args.seconds, args.bucket_mb)
     rows = [
         (kind, processes, overlap)
         for kind in args.workloads
         for processes, overlap in [(n, False) for n in args.processes]
         + [(n, True) for n in args.processes if args.overlap and n > 1]
     ]
-    rounds = [[measure(*row, args.seconds) for row in rows] for _ in range(args.rounds)]
+    rounds = [
+        [measure(*row, args.seconds, args.bucket_mb) for row in rows] for _ in range(args.rounds)
+    ]
     print(
         "| workload | batch | processes | step | speed-up | efficiency | communication "
         "| all_reduce alone | cpu |"
