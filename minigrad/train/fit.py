@@ -157,7 +157,8 @@ def fit(
 def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
     """The mean loss (and metrics) of ``model`` over ``loader``, in eval mode, without grad.
 
-    ``metrics`` as in ``fit``. The model is left in the mode it came in.
+    ``metrics`` as in ``fit``. The model is left in the mode it came in. Under data
+    parallelism the numbers are over every rank's batches, so every rank must call it.
 
     >>> import minigrad
     >>> from minigrad import nn
