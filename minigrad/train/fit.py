@@ -263,8 +263,8 @@ def _train_epoch(context, batches, bar, metric_fns, interval, clip):
             targets.append(y.numpy())
         for callback in context.callbacks:
             callback.on_batch_end(batch_index, {"loss": value, "size": n})
-        if any(callback.stop_training for callback in context.callbacks):
-            break
+        if across_ranks.any_rank(any(callback.stop_training for callback in context.callbacks)):
+            break  # on every rank at once: a rank that went on would wait for the others
     total, count, preds, targets = across_ranks.combine_epoch(
         total, count, preds, targets, bool(metric_fns)
     )
