@@ -132,6 +132,46 @@ def train(out, epochs, resume):
     dist.destroy_process_group()
 
 
+def stop(out, where):
+    """A callback on one rank only asks to stop (after epoch 1 on rank 1, or after batch 2
+    on rank 0): every rank must stop at the same point, none left waiting."""
+    from minigrad import distributed as dist
+    from minigrad import nn, optim
+    from minigrad.data import DataLoader, DistributedSampler, TensorDataset
+    from minigrad.train import Callback, fit
+
+    dist.init_process_group(timeout=10)
+    rank = dist.get_rank()
+
+    class StopOnOneRank(Callback):
+        batches = 0
+
+        def on_batch_end(self, batch, logs=None):
+            self.batches += 1
+            if where == "batch" and rank == 0 and self.batches == 2:
+                self.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if where == "epoch" and rank == 1 and epoch == 1:
+                self.stop_training = True
+
+    data = TensorDataset(np.ones((40, 2), dtype=np.float32), np.zeros((40, 1), np.float32))
+    loader = DataLoader(data, batch_size=5, sampler=DistributedSampler(data))
+    model = nn.DistributedDataParallel(nn.Linear(2, 1))
+    stopper = StopOnOneRank()
+    history = fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        loader,
+        epochs=5,
+        callbacks=[stopper],
+        progress=False,
+    )
+    _write(out, rank, {"epochs": len(history), "batches": stopper.batches})
+    dist.destroy_process_group()
+
+
 def fail(out, how):
     """Rank 1 raises (or hangs) while rank 0 waits for it in an all_reduce."""
     import minigrad
@@ -153,4 +193,5 @@ def _write(out, rank, seen):
 
 if __name__ == "__main__":
     program, out, *args = sys.argv[1:]
-    {"collectives": collectives, "ddp": ddp, "train": train, "fail": fail}[program](out, *args)
+    programs = {"collectives": collectives, "ddp": ddp, "train": train, "stop": stop, "fail": fail}
+    programs[program](out, *args)

@@ -103,6 +103,15 @@ def test_fit_writes_one_checkpoint_and_resumes_under_mpiexec(tmp_path):
         )
 
 
+@pytest.mark.parametrize("where, epochs, batches", [("epoch", 2, 8), ("batch", 1, 2)])
+def test_a_stop_asked_on_one_rank_stops_every_rank_at_the_same_point(
+    tmp_path, where, epochs, batches
+):
+    # 40 samples, 2 ranks, batches of 5: 4 batches per rank and epoch.
+    for seen in run_program("stop", tmp_path, where):
+        assert (seen["epochs"], seen["batches"]) == (epochs, batches)
+
+
 def test_demo_distributed_trains_on_two_ranks_and_prints_once(tmp_path):
     out = tmp_path / "demo"
     result = run(
