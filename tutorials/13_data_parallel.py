@@ -209,9 +209,11 @@ if HAVE_MPI:
 #
 # If rank 1 raised an error and simply died, rank 0 would wait for it at its next
 # `all_reduce` forever. So after `init_process_group`, an uncaught exception on any
-# rank prints its traceback and then ends every rank of the job (`MPI_Abort`). And a
-# rank that waits longer than the process group's `timeout` (for a rank that is stuck
-# rather than dead) raises `DistributedTimeoutError`, which ends the job the same way.
+# rank prints its traceback, tells the other ranks (each raises `RankFailedError`,
+# which names the rank that failed, in its next wait) and then ends every rank of the
+# job (`MPI_Abort`). A rank that waits longer than the process group's `timeout` (for
+# a rank that is stuck rather than dead) raises `DistributedTimeoutError`, which ends
+# the job the same way.
 
 # %%
 FAILING = """
@@ -225,10 +227,13 @@ dist.all_reduce(minigrad.ones(3))  # rank 0 waits here for rank 1
 if HAVE_MPI:
     (folder / "fail.py").write_text(FAILING)
     failed, seconds = run([mpiexec(), "-n", "2", sys.executable, str(folder / "fail.py")], 60)
-    print(next(line for line in failed.stderr.splitlines() if "stopped on" in line))
+    for line in failed.stderr.splitlines():
+        if line.startswith("minigrad.distributed"):  # each rank's last word
+            print(line)
     print(f"the job ended after {seconds:.1f} s with exit status {failed.returncode}")
     assert failed.returncode != 0 and seconds < 30
     assert "rank 1 of 2 stopped on ValueError" in failed.stderr
+    assert "rank 0 of 2 stops because rank 1 failed with ValueError" in failed.stderr
 
 # %% [markdown]
 # ## What to remember

@@ -17,6 +17,8 @@ wait for everyone (``barrier``). minigrad writes none of this itself: MPI
 
 Every blocking wait is bounded by ``timeout`` seconds: a process that waits
 longer for the others raises ``DistributedTimeoutError`` instead of hanging.
+While it waits, it also listens for a notice that another rank has failed
+(``tell_others``), and then raises ``RankFailedError`` naming that rank.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class DistributedError(RuntimeError):
 
 class DistributedTimeoutError(DistributedError):
     """A process waited for the others longer than the process group's timeout."""
+
+
+class RankFailedError(DistributedError):
+    """Another rank failed: this one cannot go on either (``failed_rank`` says which)."""
+
+    def __init__(self, message, failed_rank):
+        super().__init__(message)
+        self.failed_rank = failed_rank
+
+
+_FAILED, _ACKNOWLEDGED = 1, 2  # the tags of the messages on the alarm channel
 
 
 class SingleProcess:
@@ -90,6 +103,7 @@ class MPICommunicator:
 
         self.MPI = MPI
         self.comm = MPI.COMM_WORLD.Dup()
+        self.alarm = MPI.COMM_WORLD.Dup()  # a channel of its own for "a rank has failed"
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self.local_rank = self.comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
         self.timeout = timeout
@@ -128,6 +142,8 @@ class MPICommunicator:
         spins = 0
         while not request.Test():
             spins += 1
+            if spins % 100 == 0:
+                self._raise_if_a_rank_failed(what)
             if spins > 1000:  # a long wait: stop spinning, give the cpu to the others
                 time.sleep(0.0002)
                 if time.monotonic() > deadline:
@@ -139,11 +155,43 @@ class MPICommunicator:
                         "legitimately takes longer"
                     )
 
+    def _raise_if_a_rank_failed(self, what):
+        status = self.MPI.Status()
+        if not self.alarm.Iprobe(source=self.MPI.ANY_SOURCE, tag=_FAILED, status=status):
+            return
+        failed = status.Get_source()
+        notice = np.empty(status.Get_count(self.MPI.BYTE), dtype=np.uint8)
+        self.alarm.Recv(notice, source=failed, tag=_FAILED)
+        raise RankFailedError(
+            f"rank {self.rank} of {self.size} stops because rank {failed} failed with "
+            f"{notice.tobytes().decode(errors='replace')} (this rank was waiting in {what})",
+            failed,
+        )
+
+    def tell_others(self, summary: str, grace: float) -> None:
+        """Tell every other rank that this one failed (``summary``: its error), and wait up
+        to ``grace`` seconds for them to say they have reported it."""
+        notice = np.frombuffer(summary.encode()[:1000], dtype=np.uint8)
+        others = [r for r in range(self.size) if r != self.rank]
+        sent = [self.alarm.Isend(notice, dest=r, tag=_FAILED) for r in others]
+        heard = [
+            self.alarm.Irecv(np.empty(1, np.uint8), source=r, tag=_ACKNOWLEDGED) for r in others
+        ]
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and not self.MPI.Request.Testall(heard):
+            time.sleep(0.01)
+        del sent  # MPI_Abort follows: nothing to complete
+
+    def acknowledge(self, failed_rank: int) -> None:
+        """Tell ``failed_rank`` that this rank has reported its failure."""
+        self.alarm.Send(np.ones(1, np.uint8), dest=failed_rank, tag=_ACKNOWLEDGED)
+
     def abort(self):
         """End every process of the job now (MPI_Abort): the way out when one has failed."""
         self.comm.Abort(1)
 
     def close(self):
+        self.alarm.Free()
         self.comm.Free()
 
 
@@ -280,5 +328,6 @@ __all__ = [
     "MPICommunicator",
     "NCCLCommunicator",
     "REDUCTIONS",
+    "RankFailedError",
     "SingleProcess",
 ]

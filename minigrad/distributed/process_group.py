@@ -26,10 +26,12 @@ every collective leaves its tensor as it is, and MPI is never loaded.
     >>> dist.destroy_process_group()
 
 Failures end the job instead of hanging it. After ``init_process_group`` in a
-world of several, an exception that no code catches prints its traceback and
-then ends every rank (MPI_Abort), so no rank waits forever in a collective
-for a rank that has died. A rank that waits longer than ``timeout`` for the
-others raises ``DistributedTimeoutError``, which does the same.
+world of several, an exception that no code catches prints its traceback,
+tells the other ranks (each raises ``RankFailedError``, naming the failed rank,
+in its next wait) and then ends every rank (MPI_Abort), so no rank waits
+forever in a collective for a rank that has died. A rank that waits longer
+than ``timeout`` for the others raises ``DistributedTimeoutError``, which does
+the same.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import datetime
 import importlib.util
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -46,6 +49,7 @@ from minigrad.distributed.communicators import (
     DistributedTimeoutError,
     MPICommunicator,
     NCCLCommunicator,
+    RankFailedError,
     SingleProcess,
 )
 
@@ -54,6 +58,7 @@ DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # torch.distributed's default 
 # The variables that the launchers of MPI set in each process they start.
 _LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
 
+_GRACE_SECONDS = 5.0  # how long a failing rank waits for the others to report it
 _world = None  # the default process group (a communicator), once initialized
 _previous_excepthook = None
 
@@ -311,8 +316,14 @@ def _dtype_name(number: int) -> str:
 
 
 def _abort_every_rank_on_uncaught_exceptions() -> None:
-    """Make an uncaught exception on any rank end every rank (mpi4py's ``-m mpi4py`` does
-    the same): otherwise the others would wait for this one in their next collective."""
+    """Make an uncaught exception on any rank end every rank, each with a clear message.
+
+    Otherwise the others would wait forever for this one in their next collective.
+    The failing rank prints its traceback, tells the others (they raise
+    ``RankFailedError`` in their next wait, print it, and say so), then ends the
+    job with MPI_Abort (as mpi4py's ``python -m mpi4py`` does). A rank that was
+    told waits for that end, and ends the job itself if it does not come.
+    """
     global _previous_excepthook
     _previous_excepthook = sys.excepthook
 
@@ -321,22 +332,32 @@ def _abort_every_rank_on_uncaught_exceptions() -> None:
         world = _world
         if world is None:
             return
-        print(
-            f"minigrad.distributed: rank {world.rank} of {world.size} stopped on "
-            f"{kind.__name__} (above); ending every rank of the job (MPI_Abort) so that "
-            "none waits for it forever",
-            file=sys.stderr,
-            flush=True,
-        )
-        sys.stdout.flush()
+        host = world.mpi if isinstance(world, NCCLCommunicator) else world
+        grace = min(_GRACE_SECONDS, world.timeout)
+        if isinstance(value, RankFailedError):  # another rank failed first: it ends the job
+            host.acknowledge(value.failed_rank)
+            time.sleep(grace + 5)
+        else:
+            _say(
+                f"minigrad.distributed: rank {world.rank} of {world.size} stopped on "
+                f"{kind.__name__} (above); telling the other ranks, then ending the job "
+                "(MPI_Abort) so that none waits for this one forever"
+            )
+            host.tell_others(f"{kind.__name__}: {value}", grace)
         world.abort()
 
     sys.excepthook = excepthook
 
 
+def _say(message: str) -> None:
+    sys.stdout.flush()
+    print(message, file=sys.stderr, flush=True)
+
+
 __all__ = [
     "DistributedError",
     "DistributedTimeoutError",
+    "RankFailedError",
     "ReduceOp",
     "all_gather",
     "all_reduce",

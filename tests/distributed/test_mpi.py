@@ -135,6 +135,10 @@ def test_a_failing_rank_ends_every_rank_within_the_timeout(tmp_path, how):
     if how == "raise":
         assert "ValueError: rank 1 fails on purpose" in result.stderr
         assert "rank 1 of 2 stopped on ValueError" in result.stderr
+        # rank 0, waiting for rank 1 in the all_reduce, says why it stops too
+        assert "RankFailedError: rank 0 of 2 stops because rank 1 failed with ValueError: " in (
+            result.stderr
+        )
     else:  # rank 1 is stuck: rank 0 gives up after its 2 s and ends the job
         assert "rank 0 of 2 waited 2 s in all_reduce" in result.stderr
         assert "rank 0 of 2 stopped on DistributedTimeoutError" in result.stderr
