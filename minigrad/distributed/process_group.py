@@ -275,12 +275,10 @@ class _array_for:
 
 
 def _signature(tensor) -> np.ndarray:
-    """Shape and dtype as 10 integers: [ndim, 8 sizes (padded with -1), dtype number]."""
+    """Shape and dtype as 11 integers: ndim, size, dtype number, the first 8 dimensions."""
     shape = tuple(tensor.shape)
-    if len(shape) > 8:
-        return np.array([len(shape), *shape[:8], np.dtype(tensor.dtype).num], dtype=np.int64)
-    padded = list(shape) + [-1] * (8 - len(shape))
-    return np.array([len(shape), *padded, np.dtype(tensor.dtype).num], dtype=np.int64)
+    first = (list(shape) + [-1] * 8)[:8]  # padded with -1
+    return np.array([len(shape), tensor.numel(), np.dtype(tensor.dtype).num, *first], np.int64)
 
 
 def _check_same_across_ranks(world, tensor, what):
@@ -303,9 +301,9 @@ def _check_same_across_ranks(world, tensor, what):
 
 
 def _describe(row) -> str:
-    ndim = int(row[0])
-    shape = tuple(int(n) for n in row[1 : 1 + min(ndim, 8)])
-    return f"shape {shape} of dtype {_dtype_name(int(row[9]))}"
+    ndim, size, dtype = (int(n) for n in row[:3])
+    shape = tuple(int(n) for n in row[3 : 3 + ndim]) + (("...",) if ndim > 8 else ())
+    return f"shape {shape} of dtype {_dtype_name(dtype)} ({size} numbers)"
 
 
 def _dtype_name(number: int) -> str:
