@@ -27,9 +27,6 @@ import time
 
 import numpy as np
 
-# The reductions, by the names of torch.distributed.ReduceOp (AVG is SUM, then a division).
-REDUCTIONS = ("SUM", "AVG", "PRODUCT", "MIN", "MAX")
-
 
 class DistributedError(RuntimeError):
     """A collective could not be done: wrong use, or another process failed."""
@@ -94,7 +91,11 @@ class _Done:
 
 class MPICommunicator:
     """MPI through mpi4py, on a private copy of MPI_COMM_WORLD (so a user's own MPI
-    messages never mix with minigrad's)."""
+    messages never mix with minigrad's).
+
+    ``op`` is a name of ``torch.distributed.ReduceOp``: "SUM", "AVG" (MPI's sum, then a
+    division by the number of ranks), "PRODUCT", "MIN" or "MAX".
+    """
 
     name = "mpi"
 
@@ -327,7 +328,6 @@ __all__ = [
     "DistributedTimeoutError",
     "MPICommunicator",
     "NCCLCommunicator",
-    "REDUCTIONS",
     "RankFailedError",
     "SingleProcess",
 ]
