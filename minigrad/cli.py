@@ -154,7 +154,7 @@ def demo(args) -> int:
         val_sampler = DistributedSampler(val_set, shuffle=False)
         val_loader = DataLoader(val_set, batch_size=512, sampler=val_sampler, device=device)
         say(
-            f"data parallel: {world_size} processes, "
+            f"data parallel: {world_size} process{'es' if world_size > 1 else ''}, "
             f"{BATCH_SIZE // world_size} images each per batch"
         )
     else:
@@ -347,7 +347,7 @@ def info(args=None) -> int:
     print(f"python {python} on {platform.platform()}")
     print(f"numpy {numpy.__version__}")
     print(f"BLAS: {_blas_description(numpy)}")
-    for name in ("safetensors", "tqdm", "matplotlib", "scipy", "cupy"):
+    for name in ("safetensors", "tqdm", "matplotlib", "scipy", "cupy", "mpi4py", "mpich"):
         print(f"  {name}: {_version_of(name)}")
     print("backends:")
     print(f"  cpu: numpy {numpy.__version__}, {os.cpu_count()} CPU cores")
