@@ -82,7 +82,7 @@ class DistributedDataParallel(Module):
         self.require_gradient_sync = True  # False inside no_sync()
         named = [(n, p) for n, p in module.named_parameters("module") if p.requires_grad]
         self._names = {id(p): name for name, p in named}
-        _check_same_model(self.world, named)
+        _check_same_model(self.world, [*named, *module.named_buffers("module")])
         for tensor in [*module.parameters(), *module.buffers()]:
             process_group.broadcast(tensor, src=0)  # every rank starts from rank 0's model
         self.buckets = _make_buckets([p for _, p in named], bucket_cap_mb * 2**20)
@@ -93,8 +93,9 @@ class DistributedDataParallel(Module):
 
     def forward(self, *args, **kwargs):
         if self.broadcast_buffers and self.training and self.world.size > 1:
-            for buffer in self.module.buffers():
-                process_group.broadcast(buffer, src=0)
+            for buffer in self.module.buffers():  # shapes checked at construction
+                with process_group._array_for(self.world, buffer) as array:
+                    self.world.broadcast(array, 0)
         output = self.module(*args, **kwargs)
         if self.overlap_backward and self.require_gradient_sync:
             _count_uses(output, self._bucket_of, self._uses_left)
@@ -259,7 +260,8 @@ def _count_uses(output, bucket_of, uses):
 
 
 def _check_same_model(world, named):
-    """Raise on every rank if the ranks' models differ (names, shapes or dtypes)."""
+    """Raise on every rank if the ranks' models differ (names, shapes or dtypes of the
+    parameters and buffers)."""
     if world.size == 1:
         return
     description = ";".join(f"{n}:{tuple(p.shape)}:{p.dtype}" for n, p in named)
@@ -269,7 +271,7 @@ def _check_same_model(world, named):
     everyone = host_world.all_gather(mine, "DistributedDataParallel (comparing the models)")
     if not (everyone == everyone[0]).all():
         ranks = ", ".join(
-            f"rank {r}: {int(row[0])} parameters, {int(row[1])} numbers"
+            f"rank {r}: {int(row[0])} tensors, {int(row[1])} numbers"
             for r, row in enumerate(everyone)
         )
         raise DistributedError(

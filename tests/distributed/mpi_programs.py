@@ -132,6 +132,24 @@ def train(out, epochs, resume):
     dist.destroy_process_group()
 
 
+def buffers(out):
+    """BatchNorm's running mean under DDP: rank 0's is copied to every rank before each
+    forward (broadcast_buffers), then each rank updates it from its own batch."""
+    import minigrad
+    from minigrad import distributed as dist
+    from minigrad import nn
+
+    dist.init_process_group(timeout=30)
+    rank = dist.get_rank()
+    model = nn.DistributedDataParallel(nn.BatchNorm1d(1))
+    means = []
+    for _ in range(2):
+        model(minigrad.full((4, 1), float(rank + 1)))  # this rank's batch has mean rank + 1
+        means.append(model.module.running_mean.item())
+    _write(out, rank, {"running_means": means})
+    dist.destroy_process_group()
+
+
 def stop(out, where):
     """A callback on one rank only asks to stop (after epoch 1 on rank 1, or after batch 2
     on rank 0): every rank must stop at the same point, none left waiting."""
@@ -193,5 +211,6 @@ def _write(out, rank, seen):
 
 if __name__ == "__main__":
     program, out, *args = sys.argv[1:]
-    programs = {"collectives": collectives, "ddp": ddp, "train": train, "stop": stop, "fail": fail}
+    programs = {"collectives": collectives, "ddp": ddp, "train": train, "buffers": buffers}
+    programs.update(stop=stop, fail=fail)
     programs[program](out, *args)

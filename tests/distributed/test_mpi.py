@@ -82,6 +82,13 @@ def test_two_ranks_on_half_batches_match_one_process_on_the_whole(tmp_path, opti
     assert np.abs(reference[-1] - reference[0]).max() > 0.05  # training moved the weights
 
 
+def test_buffers_start_each_forward_from_rank_0s(tmp_path):
+    rank0, rank1 = (seen["running_means"] for seen in run_program("buffers", tmp_path))
+    # running_mean <- 0.9 running_mean + 0.1 batch mean, from rank 0's value each time:
+    assert rank0 == pytest.approx([0.1, 0.9 * 0.1 + 0.1 * 1])
+    assert rank1 == pytest.approx([0.2, 0.9 * 0.1 + 0.1 * 2])  # 0.38 from its own 0.2
+
+
 def test_fit_writes_one_checkpoint_and_resumes_under_mpiexec(tmp_path):
     whole, part = tmp_path / "whole", tmp_path / "part"
     whole.mkdir(), part.mkdir()
