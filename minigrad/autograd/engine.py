@@ -20,6 +20,8 @@ import sys
 from minigrad.autograd.function import Context, _check_finite, _tensor_class
 from minigrad.autograd.mode import mode, set_grad_enabled
 
+_after_backward = []  # what hooks asked to run once the current backward pass is done
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf of the graph.
@@ -33,7 +35,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors, grads = _roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else {id(t) for t in _as_list(inputs)}
-    _run(tensors, grads, retain, create_graph, capture=None, only=only)
+    try:
+        _run(tensors, grads, retain, create_graph, capture=None, only=only)
+        callbacks = list(_after_backward)
+    finally:
+        _after_backward.clear()
+    for callback in callbacks:
+        callback()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once, when the backward pass now running has filled every .grad.
+
+    Called from a hook; a callback already queued is not queued twice. This is how
+    ``DistributedDataParallel`` averages the gradients as soon as all are there
+    (PyTorch's engine has the same ``queue_callback``). ``grad()`` fills no
+    ``.grad``, so it drops what was queued during it.
+    """
+    if callback not in _after_backward:
+        _after_backward.append(callback)
 
 
 def grad(
@@ -55,7 +75,10 @@ def grad(
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
     retain = create_graph if retain_graph is None else retain_graph
     capture = {id(t): None for t in inputs}
-    _run(outputs, grads, retain, create_graph, capture=capture, only=None, inputs=inputs)
+    try:
+        _run(outputs, grads, retain, create_graph, capture=capture, only=None, inputs=inputs)
+    finally:
+        _after_backward.clear()
     result = []
     for i, t in enumerate(inputs):
         g = capture[id(t)]

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from minigrad.autograd.mode import no_grad
+from minigrad.distributed import across_ranks
 from minigrad.train.checkpoint import load_checkpoint
 from minigrad.train.history import History
 from minigrad.train.metrics import get_metric
@@ -100,7 +101,14 @@ def fit(
 
     The model is in ``train()`` mode for training and ``eval()`` mode, under
     ``no_grad``, for validation; it is left in the mode it came in.
+
+    Under data parallelism (``minigrad.distributed``, a DistributedDataParallel
+    model, loaders with a DistributedSampler) every logged number is over all
+    ranks' samples, so every rank logs the same history and its callbacks
+    decide alike; training stops when any rank's callback says so; only rank 0
+    shows progress (and ModelCheckpoint writes files only there).
     """
+    progress = progress and across_ranks.is_main_process()
     callbacks = list(callbacks or [])
     metric_fns = _metric_functions(metrics)
     interval = _scheduler_interval(scheduler, scheduler_interval)
@@ -138,7 +146,7 @@ def fit(
         history.append(logs)
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
-        if any(callback.stop_training for callback in callbacks):
+        if across_ranks.any_rank(any(callback.stop_training for callback in callbacks)):
             break
     for callback in callbacks:
         callback.on_train_end({})
@@ -149,7 +157,8 @@ def fit(
 def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
     """The mean loss (and metrics) of ``model`` over ``loader``, in eval mode, without grad.
 
-    ``metrics`` as in ``fit``. The model is left in the mode it came in.
+    ``metrics`` as in ``fit``. The model is left in the mode it came in. Under data
+    parallelism the numbers are over every rank's batches, so every rank must call it.
 
     >>> import minigrad
     >>> from minigrad import nn
@@ -173,6 +182,9 @@ def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
                 preds.append(out.numpy())
                 targets.append(y.numpy())
     model.train(was_training)
+    total, count, preds, targets = across_ranks.combine_epoch(
+        total, count, preds, targets, bool(metric_fns)
+    )
     logs = {"loss": total / max(count, 1)}
     logs.update(_compute_metrics(metric_fns, preds, targets))
     return logs
@@ -251,8 +263,11 @@ def _train_epoch(context, batches, bar, metric_fns, interval, clip):
             targets.append(y.numpy())
         for callback in context.callbacks:
             callback.on_batch_end(batch_index, {"loss": value, "size": n})
-        if any(callback.stop_training for callback in context.callbacks):
-            break
+        if across_ranks.any_rank(any(callback.stop_training for callback in context.callbacks)):
+            break  # on every rank at once: a rank that went on would wait for the others
+    total, count, preds, targets = across_ranks.combine_epoch(
+        total, count, preds, targets, bool(metric_fns)
+    )
     logs = {"loss": total / max(count, 1)}
     logs.update(_compute_metrics(metric_fns, preds, targets))
     return logs
