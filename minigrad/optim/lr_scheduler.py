@@ -13,7 +13,14 @@ the initial step: ``last_epoch`` becomes 0 and ``lr`` the schedule's value at
 epoch 0. Each ``step()`` then adds one to ``last_epoch`` and sets ``lr`` to the
 value at that epoch. The lr a group starts with is remembered in the group as
 ``initial_lr`` (kept if already there, e.g. set by an earlier scheduler), and the
-schedules scale it: ``base_lrs`` lists it per group.
+schedules scale it: ``base_lrs`` lists it per group. When every group already has
+``initial_lr`` (an optimizer restored with ``load_state_dict``, or one that another
+scheduler runs), the initial step leaves ``lr`` as it is, as PyTorch's does, so a
+resumed run keeps its rate; ``OneCycleLR`` always starts its cycle.
+
+To resume, build the model, the optimizer and the scheduler as at the start and
+``load_state_dict`` each: the scheduler's ``load_state_dict`` also writes the lr
+it had reached back into the optimizer, whatever the order of the loads.
 
 Every schedule here is computed in *closed form*, as a function of the epoch
 (``lr_at(epoch)``). PyTorch computes most of them recursively, multiplying the
@@ -70,8 +77,14 @@ class LRScheduler:
     # Attributes that state_dict leaves out (not data, or not JSON-friendly).
     _not_saved = ("optimizer",)
 
+    # Whether a group's "initial_lr" already there means its lr is scheduled (OneCycleLR
+    # writes the entry itself, so for it a restored entry says nothing).
+    _keeps_restored_lr = True
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         self.optimizer = _check_optimizer(optimizer)
+        groups = optimizer.param_groups
+        restored = last_epoch == -1 and all("initial_lr" in group for group in groups)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", float(group["lr"]))
@@ -84,7 +97,13 @@ class LRScheduler:
                     )
         self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()  # the initial step: epoch 0 (or the epoch after last_epoch)
+        if restored and self._keeps_restored_lr:
+            # A restored optimizer (or one another scheduler already runs) keeps its lr,
+            # as PyTorch's initial step keeps it: resuming must not reset the rate.
+            self.last_epoch = 0
+            self._last_lr = [group["lr"] for group in groups]
+        else:
+            self.step()  # the initial step: epoch 0 (or the epoch after last_epoch)
 
     def lr_at(self, epoch: int) -> list[float]:
         """The learning rate of each param group at ``epoch`` (the closed form)."""
@@ -128,8 +147,15 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state made by ``state_dict`` (load the optimizer's state too)."""
+        """Restore a state made by ``state_dict`` (load the optimizer's state too).
+
+        The learning rate the schedule had reached is written back into the
+        optimizer, so the resumed run's first step uses it whatever the order in
+        which the optimizer and the scheduler were built and loaded.
+        """
         self.__dict__.update(copy.deepcopy(state_dict))
+        if "_last_lr" in state_dict:
+            self._set_lrs(self._last_lr)
 
 
 class StepLR(LRScheduler):
@@ -330,6 +356,8 @@ class OneCycleLR(LRScheduler):
     ([1.0], 0.85)
     """
 
+    _keeps_restored_lr = False  # its constructor writes initial_lr (PyTorch's rule too)
+
     def __init__(
         self,
         optimizer,
@@ -378,6 +406,11 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"], group["base_momentum"] = high, low
                     self._set_momentum(group, high)
         super().__init__(optimizer, last_epoch)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the state and put lr and momentum back where the cycle had them."""
+        super().load_state_dict(state_dict)
+        self._go_to(self.last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
@@ -592,10 +625,10 @@ class SequentialLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
-        super().load_state_dict(state)
         for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
             scheduler.load_state_dict(saved)
+        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+        super().load_state_dict(state)  # last: the lr of the scheduler in charge wins
 
 
 # --- helpers ------------------------------------------------------------------------
