@@ -17,6 +17,7 @@ per element or sample).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from minigrad import dtypes
@@ -642,21 +643,80 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+# --- attention ----------------------------------------------------------------------
+# The idea, with MultiheadAttention built on it, is explained in nn/layers/attention.py.
+
+
+def _mask_as_bias(mask, like, masked_when):
+    """A mask as numbers to add to the scores: a float mask as it is; a boolean one as
+    -inf where it equals ``masked_when`` and 0 elsewhere (a constant of the graph)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        mask = like._wrap(like._backend.asarray(mask))
+    if mask.dtype.kind != "b":
+        return mask
+    xp = like.xp
+    blocked = mask.data if masked_when else ~mask.data
+    return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))
+
+
+def _causal_bias(like, length, source_length):
+    """-inf above the diagonal: position i may attend to positions j <= i only."""
+    xp = like.xp
+    allowed = xp.tril(xp.ones((length, source_length), dtype=bool))
+    return like._wrap(xp.where(allowed, 0.0, -math.inf).astype(like.dtype))
+
+
+def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None):
+    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E)."""
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if bias is not None:
+        scores = scores + bias
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
+    """softmax(Q K^T / sqrt(E) + mask) V for query (..., L, E), key (..., S, E) and
+    value (..., S, Ev), as PyTorch's function: a boolean ``attn_mask`` is True where
+    attention is allowed; a float one is added to the scores; ``is_causal`` allows
+    j <= i only. Dropout (``dropout_p``) is applied to the weights whenever p > 0.
+
+    >>> import minigrad
+    >>> q = k = minigrad.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> v = minigrad.tensor([[1.0], [3.0]])
+    >>> out = scaled_dot_product_attention(q, k, v, is_causal=True)
+    >>> [round(row[0], 4) for row in out.tolist()]  # row 0 sees only v[0]
+    [1.0, 2.3395]
+    """
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
+            "(fold the causal mask into attn_mask if you need both)"
+        )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key "
+            f"(..., S, E) {tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} "
+            "must agree on E and on S"
+        )
+    if is_causal:
+        bias = _causal_bias(query, query.shape[-2], key.shape[-2])
+    else:
+        bias = _mask_as_bias(attn_mask, query, masked_when=False)
+    output, _ = _attend(query, key, value, bias, dropout_p, scale)
+    return output
+
+
 # --- function forms that live beside their layers -------------------------------------
 # Convolution and pooling are ops (minigrad/ops/conv.py).
 from minigrad.ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
-
-
-def __getattr__(name):
-    # scaled_dot_product_attention is written next to MultiheadAttention, in
-    # nn/layers/attention.py, which itself imports this file. Fetching it on first use
-    # (PEP 562) lets the two files be imported in either order.
-    if name == "scaled_dot_product_attention":
-        from minigrad.nn.layers.attention import scaled_dot_product_attention
-
-        return scaled_dot_product_attention
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "linear",
@@ -685,5 +745,5 @@ __all__ = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
-    "scaled_dot_product_attention",  # noqa: F822 - provided by __getattr__ above
+    "scaled_dot_product_attention",
 ]

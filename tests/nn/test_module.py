@@ -425,13 +425,32 @@ def test_nn_exports_every_name_of_the_design():
     ],
 )
 def test_any_entry_point_imports_cleanly(first_import):
-    """nn.functional and nn/layers/attention.py import each other: any order must work."""
+    """Any of nn's entry points imports first without a cycle."""
     import subprocess
     import sys
 
     code = f"{first_import}; import minigrad.nn as nn; nn.functional.scaled_dot_product_attention"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_functional_holds_attention_and_imports_no_layer():
+    """scaled_dot_product_attention lives in nn.functional; functional imports no layer
+    file (the layers import functional, never the other way: no import circle)."""
+    import ast
+    import inspect
+
+    from minigrad.nn import functional
+    from minigrad.nn.layers import attention
+
+    assert functional.scaled_dot_product_attention.__module__ == "minigrad.nn.functional"
+
+    def imports(module):
+        tree = ast.parse(inspect.getsource(module))
+        return [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+
+    assert "minigrad.nn.functional" in imports(attention)  # the layer uses the function
+    assert not [name for name in imports(functional) if name.startswith("minigrad.nn.layers")]
 
 
 def test_forward_hooks_see_and_replace_inputs_and_outputs():
