@@ -32,6 +32,37 @@ from minigrad.tensor import Tensor
 # --- layers ------------------------------------------------------------------------
 
 
+def _check_input(name, input, weight=None):
+    """A layer's input must be a Tensor of its weights' dtype, as in PyTorch.
+
+    Nothing converts it silently: a float64 input to float32 weights would run the
+    rest of the model in float64 (slower, and a different model from the one trained).
+
+    >>> import minigrad
+    >>> x64 = minigrad.ones(2, dtype=minigrad.float64)
+    >>> _check_input("linear", x64, minigrad.ones(2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: linear: the input is float64 but the weight is float32: ...x.float()...model...
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}: the input must be a Tensor, got a {type(input).__name__}; wrap the "
+            "data first: minigrad.tensor(data)"
+        )
+    if weight is None or input.dtype == weight.dtype:
+        return
+    fix = f"x.to(minigrad.{weight.dtype})"
+    if weight.dtype == dtypes.float32:
+        fix = f"x.float(), or minigrad.tensor(data, dtype=minigrad.{weight.dtype})"
+    change_model = f", or the model (model.to(minigrad.{input.dtype}))"
+    raise RuntimeError(
+        f"{name}: the input is {input.dtype} but the weight is {weight.dtype}: they must "
+        f"have the same dtype. Convert the input ({fix})"
+        + (change_model if input.dtype.kind == "f" else "")
+    )
+
+
 def linear(input, weight, bias=None):
     """y = x W^T + b, for x of shape (*, in_features) and W of shape (out_features, in_features).
 
@@ -40,6 +71,7 @@ def linear(input, weight, bias=None):
     >>> linear(x, w, minigrad.zeros(4)).shape
     (2, 4)
     """
+    _check_input("linear", input, weight)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         features = input.shape[-1] if input.ndim else "no"
         raise RuntimeError(
@@ -212,6 +244,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     >>> [round(v, 3) for v in y[0].tolist()]
     [-1.0, 1.0]
     """
+    _check_input("layer_norm", input, weight)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
@@ -252,6 +285,7 @@ def batch_norm(
     >>> mean.tolist(), var.tolist()        # 0.9 * 0 + 0.1 * 2,  0.9 * 1 + 0.1 * 2
     ([0.20000000298023224], [1.100000023841858])
     """
+    _check_input("batch_norm", input, weight if weight is not None else running_mean)
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected input with at least 2 dimensions (N, C, ...), "
@@ -306,6 +340,7 @@ def embedding(input, weight, padding_idx=None):
     >>> embedding(minigrad.tensor([1, 1, 0]), table).tolist()
     [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]
     """
+    _check_input("embedding", input)
     if input.dtype.kind not in "iu":
         raise TypeError(
             f"embedding: indices must be integers (int64), got {input.dtype}; use .long()"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from minigrad.factories import zeros
 from minigrad.nn import init
-from minigrad.nn.functional import _attend, _causal_bias, _mask_as_bias
+from minigrad.nn.functional import _attend, _causal_bias, _check_input, _mask_as_bias
 from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module, Parameter
 
@@ -146,6 +146,8 @@ class MultiheadAttention(Module):
         (L, S) or (N * num_heads, L, S) for pairs; float masks are added to the scores.
         ``is_causal=True`` without an ``attn_mask`` applies the causal mask (PyTorch
         insists on an explicit attn_mask then; here the mask is built for you)."""
+        for x, (w, _) in zip((query, key, value), self._projections()):
+            _check_input("MultiheadAttention", x, w)
         batched = query.ndim == 3
         if batched and self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))

@@ -81,6 +81,7 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, input):
+        F._check_input(type(self).__name__, input, self.weight)
         self._check_input_dim(input)
         if input.ndim >= 2 and input.shape[1] != self.num_features:
             raise ValueError(

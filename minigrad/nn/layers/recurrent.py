@@ -183,6 +183,7 @@ class _RNNBase(Module):
         the last layer's h_t for every t, (L, N, D * hidden_size), and h_n (and c_n)
         the final state of every layer and direction, (num_layers * D, N, hidden_size).
         """
+        F._check_input(type(self).__name__, input, self.weight_ih_l0)
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(
@@ -405,6 +406,7 @@ class _CellBase(Module):
 
     def forward(self, input, hx=None):
         """input (N, input_size) or (input_size,); hx like the state (zeros if None)."""
+        F._check_input(type(self).__name__, input, self.weight_ih)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
