@@ -181,19 +181,26 @@ def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
 def predict(model, loader_or_x, device=None):
     """The model's outputs in eval mode without grad: for one input, or every batch of a loader.
 
+    One input is a Tensor, a NumPy array or a (nested) list of numbers; arrays and
+    lists become a Tensor as ``TensorDataset`` makes one (floating values in the
+    default float dtype). Anything else is iterated as a loader: each batch is an
+    input, or an (input, target) pair, and the outputs are joined along dim 0.
+
     >>> import minigrad
     >>> from minigrad import nn
     >>> predict(nn.Linear(2, 3), minigrad.ones(5, 2)).shape
     (5, 3)
+    >>> predict(nn.Linear(2, 3), [[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 3)
     """
     from minigrad.ops.shape import cat
-    from minigrad.tensor import Tensor
 
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():
-        if isinstance(loader_or_x, Tensor):
-            (x,) = _to_model_device(model, loader_or_x, device=device)
+        x = _one_input(loader_or_x)
+        if x is not None:
+            (x,) = _to_model_device(model, x, device=device)
             out = model(x)
         else:
             outs = []
@@ -204,6 +211,27 @@ def predict(model, loader_or_x, device=None):
             out = cat(outs)
     model.train(was_training)
     return out
+
+
+def _one_input(data):
+    """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
+    from minigrad.data import TensorDataset
+    from minigrad.tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data
+    first = data
+    while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
+        first = first[0]
+    if hasattr(data, "shape") or (isinstance(data, (list, tuple)) and _is_number(first)):
+        return TensorDataset(data).tensors[0]
+    return None
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number)  # NumPy's scalars too, not its arrays
 
 
 # --- one epoch ------------------------------------------------------------------------
