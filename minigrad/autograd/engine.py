@@ -165,6 +165,8 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only, 
             if grad is None:  # no gradient came this way: the inputs stop waiting for it
                 input_grads = (None,) * len(node.edges)
             else:
+                if node._saved is None:  # release() ran: a backward went through already
+                    node._raise_freed()
                 if node.hooks or wanted_nodes or node.retained is not None:
                     grad = _before_backward(node, grad, wanted_nodes, capture)
                 if anomaly:
