@@ -549,8 +549,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     return loss.sum() / input._wrap(xp.asarray(xp.sum(w)))
 
 
+_shape_mistakes_warned = set()  # (loss, input shape, target shape) past the batch dim
+
+
 def _check_same_shape(input, target, name):
-    if input.shape != target.shape:
+    """Warn when target and input differ in shape: they would broadcast (an (N, 1) input
+    against an (N,) target makes an (N, N) loss). Once per mistake, whatever the warning
+    filters: a training loop repeats it at every batch, and the key leaves out the batch
+    size, so a smaller last batch is the same mistake."""
+    key = (name, input.shape[1:], target.shape[1:])
+    if input.shape != target.shape and key not in _shape_mistakes_warned:
+        _shape_mistakes_warned.add(key)
         warnings.warn(
             f"{name}: using a target size {target.shape} that is different to the input size "
             f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
