@@ -311,6 +311,22 @@ def test_load_state_dict_not_strict_returns_the_key_lists():
         model.load_state_dict({"0.weight": minigrad.ones(2, 2)}, strict=False)
 
 
+def test_a_state_dict_without_num_batches_tracked_loads_silently():
+    # Files from before BatchNorm counted batches lack the counter: PyTorch fills it in
+    # (keeps the module's own) rather than calling it missing, strict or not.
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model(minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]))  # one training batch: the count is 1
+    saved = {k: v for k, v in model.state_dict().items() if k != "1.num_batches_tracked"}
+    saved["1.running_mean"] = minigrad.tensor([0.5, 0.25, 0.125])
+    fresh = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert fresh.load_state_dict(saved, strict=False) == IncompatibleKeys([], [])
+    assert fresh.load_state_dict(saved) == IncompatibleKeys([], [])
+    assert fresh[1].running_mean.tolist() == [0.5, 0.25, 0.125]
+    assert fresh[1].num_batches_tracked.item() == 0  # its own value, kept
+    del saved["1.running_var"]  # any other buffer is still missing
+    assert fresh.load_state_dict(saved, strict=False).missing_keys == ["1.running_var"]
+
+
 def test_non_persistent_buffers_are_not_saved():
     block = Block()
     assert "scratch" not in block.state_dict()

@@ -33,6 +33,8 @@ from minigrad.nn.module import Module, Parameter
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input they accept."""
 
+    _optional_buffers = ("num_batches_tracked",)  # see Module.load_state_dict
+
     def __init__(
         self,
         num_features: int,
