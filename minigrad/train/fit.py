@@ -183,8 +183,9 @@ def predict(model, loader_or_x, device=None):
 
     One input is a Tensor, a NumPy array or a (nested) list of numbers; arrays and
     lists become a Tensor as ``TensorDataset`` makes one (floating values in the
-    default float dtype). Anything else is iterated as a loader: each batch is an
-    input, or an (input, target) pair, and the outputs are joined along dim 0.
+    default float dtype). A Dataset is read in batches of 256 samples. Anything else
+    is iterated as a loader: each batch is an input, or an (input, target) pair, and
+    the outputs are joined along dim 0.
 
     >>> import minigrad
     >>> from minigrad import nn
@@ -193,8 +194,11 @@ def predict(model, loader_or_x, device=None):
     >>> predict(nn.Linear(2, 3), [[1.0, 2.0], [3.0, 4.0]]).shape
     (2, 3)
     """
+    from minigrad.data import DataLoader, Dataset
     from minigrad.ops.shape import cat
 
+    if isinstance(loader_or_x, Dataset):  # iterating a Dataset gives one sample at a time
+        loader_or_x = DataLoader(loader_or_x, batch_size=256)
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():

@@ -203,6 +203,7 @@ def test_predict_gives_the_same_answer_for_every_form_of_input():
         "tensor": x32,
         "loader of inputs": DataLoader(TensorDataset(X), batch_size=6),
         "loader of pairs": DataLoader(TensorDataset(X, y), batch_size=7, shuffle=False),
+        "dataset": TensorDataset(X, y),
         "list of batches": [x32[:8], x32[8:]],
     }
     for name, data in forms.items():
