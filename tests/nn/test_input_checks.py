@@ -66,3 +66,13 @@ def test_a_model_called_on_a_list_or_an_int_tensor():
     with pytest.raises(TypeError, match=r"embedding: the input must be a Tensor, got a list"):
         nn.Embedding(5, 2)([1, 2])
     assert model(minigrad.tensor([[1.0, 2.0, 3.0]])).shape == (1, 1)
+
+
+def test_an_rnn_state_of_another_dtype_is_refused_too():
+    lstm = nn.LSTM(3, 4)
+    x = minigrad.zeros(5, 2, 3)
+    h0 = minigrad.zeros(1, 2, 4, dtype=minigrad.float64)
+    with pytest.raises(RuntimeError, match=r"LSTM \(hidden state\): the input is float64"):
+        lstm(x, (h0, h0.float()))
+    out, (h, c) = lstm(x, (h0.float(), h0.float()))
+    assert out.dtype == h.dtype == c.dtype == minigrad.float32

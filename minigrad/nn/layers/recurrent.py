@@ -232,6 +232,7 @@ class _RNNBase(Module):
         elif not batched:
             parts = tuple(p.unsqueeze(1) for p in parts)
         for p in parts:
+            F._check_input(f"{type(self).__name__} (hidden state)", p, self.weight_ih_l0)
             if tuple(p.shape) != expected:
                 raise RuntimeError(
                     f"{type(self).__name__}: expected hidden state of shape {expected} "
