@@ -65,6 +65,9 @@ def test_a_model_called_on_a_list_or_an_int_tensor():
         model(minigrad.tensor([[1, 2, 3]]))
     with pytest.raises(TypeError, match=r"embedding: the input must be a Tensor, got a list"):
         nn.Embedding(5, 2)([1, 2])
+    images = nn.Sequential(nn.Flatten(), nn.Linear(4, 1))  # a common first layer
+    with pytest.raises(TypeError, match=r"Flatten: the input must be a Tensor, got a list"):
+        images([[[1.0, 2.0], [3.0, 4.0]]])
     assert model(minigrad.tensor([[1.0, 2.0, 3.0]])).shape == (1, 1)
 
 
