@@ -201,7 +201,7 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only, 
                 else:
                     _deliver_to_leaf(edge, g, capture, only, hooked)
         for leaf, g in hooked.items():  # every path has run: hooks see the whole gradient
-            _accumulate(leaf, _run_hooks(leaf._hooks, g), capture)
+            _accumulate(leaf, _run_hooks(leaf._hooks, g), capture, seen_by_hooks=True)
 
 
 def _before_backward(node, grad, wanted_nodes, capture):
@@ -252,15 +252,20 @@ def _deliver_to_leaf(leaf, g, capture, only, hooked):
         _accumulate(leaf, g, capture)
 
 
-def _accumulate(leaf, g, capture):
-    """Add a leaf's gradient to what grad() captured, or to its ``.grad``."""
+def _accumulate(leaf, g, capture, seen_by_hooks=False):
+    """Add a leaf's gradient to what grad() captured, or to its ``.grad``.
+
+    A gradient that hooks have seen may be kept by them (a list that logs it): it
+    becomes ``.grad`` as a copy, or the next in-place accumulation would change it.
+    """
     if capture is not None:
         key = id(leaf)
         capture[key] = g if capture[key] is None else capture[key] + g
     elif mode.grad_enabled:  # create_graph: keep the graph of the gradient and of the sum
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        leaf.grad = g.detach() if _owns_alone(g.data) else g.detach()._own()
+        alone = not seen_by_hooks and _owns_alone(g.data)
+        leaf.grad = g.detach() if alone else g.detach()._own()
     else:
         leaf.grad.data += g.data  # accumulate in place: no new array per step
 

@@ -164,6 +164,17 @@ def test_leaf_hooks_with_grad_and_create_graph():
     assert x.grad.item() == 12.0 and x.grad.requires_grad
 
 
+def test_a_gradient_a_hook_keeps_is_not_changed_by_the_next_backward():
+    # .grad accumulates in place: it must not be the array a hook logged.
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(seen.append)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert [g.tolist() for g in seen] == [[3.0, 3.0], [3.0, 3.0]]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
 def test_retain_grad_keeps_intermediate_gradient():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
