@@ -546,7 +546,24 @@ class ReduceLROnPlateau(LRScheduler):
         )
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler made of schedulers: its state holds theirs."""
+
+    _not_saved = ("optimizer", "_schedulers")
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
+        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+        super().load_state_dict(state)  # last: the composite's own lr wins
+
+
+class SequentialLR(_Composite):
     """Run schedulers one after another, switching at the epochs in ``milestones``.
 
     The scheduler ``k`` takes over at ``milestones[k-1]`` and starts there from
@@ -566,23 +583,10 @@ class SequentialLR(LRScheduler):
     [0.5, 0.75, 1.0, 0.5, 0.0]
     """
 
-    _not_saved = ("optimizer", "_schedulers")
-
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         _check_optimizer(optimizer)
         schedulers, milestones = list(schedulers), list(milestones)
-        if not schedulers:
-            raise ValueError("SequentialLR needs at least one scheduler")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise TypeError(
-                    f"SequentialLR cannot run ReduceLROnPlateau (scheduler {i}): "
-                    "its step needs a metric"
-                )
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(
-                    f"scheduler {i} ({type(scheduler).__name__}) belongs to another optimizer"
-                )
+        _check_schedulers("SequentialLR", optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 f"SequentialLR needs one milestone fewer than schedulers: got {len(schedulers)} "
@@ -619,16 +623,48 @@ class SequentialLR(LRScheduler):
         start = self._milestones[index - 1] if index > 0 else 0
         return self._schedulers[index].lr_at(epoch - start)
 
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            scheduler.load_state_dict(saved)
-        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
-        super().load_state_dict(state)  # last: the lr of the scheduler in charge wins
+class ChainedScheduler(_Composite):
+    """Run several schedules at once: their factors multiply.
+
+    ``lr(epoch) = base_lr * (lr_1(epoch) / base_lr) * (lr_2(epoch) / base_lr) * ...``
+    for the schedulers' own ``lr_k``: what PyTorch's ChainedScheduler gives for the
+    schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR).
+    A warm-up and a decay at once:
+
+    >>> import minigrad
+    >>> from minigrad.optim import SGD
+    >>> opt = SGD([minigrad.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(opt, start_factor=0.5, total_iters=2)
+    >>> scheduler = ChainedScheduler([warmup, ExponentialLR(opt, gamma=0.5)])
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(scheduler.get_last_lr()[0])
+    ...     scheduler.step()
+    >>> lrs  # (0.5, 0.75, 1, 1) times (1, 0.5, 0.25, 0.125)
+    [0.5, 0.375, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if optimizer is None and schedulers:
+            optimizer = schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
+        self._go_to(schedulers[0].last_epoch)  # each made its initial step: epoch 0
+
+    def _go_to(self, epoch: int) -> None:
+        for scheduler in self._schedulers:  # their epochs move on with this one's
+            scheduler.last_epoch = epoch
+        super()._go_to(epoch)
+
+    def lr_at(self, epoch):
+        lrs = list(self.base_lrs)
+        for scheduler in self._schedulers:
+            own = zip(lrs, scheduler.lr_at(epoch), scheduler.base_lrs, strict=True)
+            lrs = [lr * mine / base if base else lr for lr, mine, base in own]
+        return lrs
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -636,6 +672,22 @@ def _check_optimizer(optimizer) -> Optimizer:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
     return optimizer
+
+
+def _check_schedulers(name: str, optimizer, schedulers: list) -> None:
+    """The schedulers a composite runs: at least one, each epoch-indexed, all on ``optimizer``."""
+    if not schedulers:
+        raise ValueError(f"{name} needs at least one scheduler")
+    _check_optimizer(optimizer)
+    for i, scheduler in enumerate(schedulers):
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise TypeError(
+                f"{name} cannot run ReduceLROnPlateau (scheduler {i}): its step needs a metric"
+            )
+        if getattr(scheduler, "optimizer", None) is not optimizer:
+            raise ValueError(
+                f"scheduler {i} ({type(scheduler).__name__}) belongs to another optimizer"
+            )
 
 
 def _check_positive_int(name: str, value) -> None:

@@ -12,6 +12,7 @@ import minigrad
 from minigrad import nn
 from minigrad.optim import SGD, Adam
 from minigrad.optim.lr_scheduler import (
+    ChainedScheduler,
     CosineAnnealingLR,
     ExponentialLR,
     LambdaLR,
@@ -33,6 +34,9 @@ SCHEDULERS = {  # each steps once per training step and changes the lr within 10
     "onecycle": lambda opt: OneCycleLR(opt, max_lr=0.05, total_steps=10),
     # mode="max" on a falling loss: no step improves, so the lr halves at every step
     "plateau": lambda opt: ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=0),
+    "chained": lambda opt: ChainedScheduler(
+        [LinearLR(opt, start_factor=0.5, total_iters=4), ExponentialLR(opt, gamma=0.8)]
+    ),
     "sequential": lambda opt: SequentialLR(
         opt,
         [LinearLR(opt, start_factor=0.5, total_iters=3), ExponentialLR(opt, gamma=0.7)],
