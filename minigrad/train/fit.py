@@ -217,27 +217,6 @@ def predict(model, loader_or_x, device=None):
     return out
 
 
-def _one_input(data):
-    """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
-    from minigrad.data import TensorDataset
-    from minigrad.tensor import Tensor
-
-    if isinstance(data, Tensor):
-        return data
-    first = data
-    while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
-        first = first[0]
-    if hasattr(data, "shape") or (isinstance(data, (list, tuple)) and _is_number(first)):
-        return TensorDataset(data).tensors[0]
-    return None
-
-
-def _is_number(value) -> bool:
-    import numbers
-
-    return isinstance(value, numbers.Number)  # NumPy's scalars too, not its arrays
-
-
 # --- one epoch ------------------------------------------------------------------------
 def _run_epoch(context, train_loader, val_loader, metric_fns, interval, progress, device, clip):
     """Train for one epoch, then validate; return the epoch's logs."""
@@ -337,6 +316,27 @@ def _to_model_device(model, *tensors, device=None):
     if device is None:
         return tensors
     return tuple(t.to(device) if t.device != device else t for t in tensors)
+
+
+def _one_input(data):
+    """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
+    from minigrad.data import TensorDataset
+    from minigrad.tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data
+    first = data
+    while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
+        first = first[0]
+    if hasattr(data, "shape") or (isinstance(data, (list, tuple)) and _is_number(first)):
+        return TensorDataset(data).tensors[0]
+    return None
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number)  # NumPy's scalars too, not its arrays
 
 
 def _batches(loader):
