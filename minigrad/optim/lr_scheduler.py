@@ -15,8 +15,10 @@ value at that epoch. The lr a group starts with is remembered in the group as
 ``initial_lr`` (kept if already there, e.g. set by an earlier scheduler), and the
 schedules scale it: ``base_lrs`` lists it per group. When every group already has
 ``initial_lr`` (an optimizer restored with ``load_state_dict``, or one that another
-scheduler runs), the initial step leaves ``lr`` as it is, as PyTorch's does, so a
-resumed run keeps its rate; ``OneCycleLR`` always starts its cycle.
+scheduler runs), the initial step leaves ``lr`` as it is, as PyTorch's StepLR,
+ExponentialLR and the other chainable schedules do, so a resumed run keeps its
+rate. Here every schedule does so (PyTorch's LinearLR and LambdaLR write theirs);
+``OneCycleLR`` always starts its cycle.
 
 To resume, build the model, the optimizer and the scheduler as at the start and
 ``load_state_dict`` each: the scheduler's ``load_state_dict`` also writes the lr
