@@ -225,8 +225,24 @@ def _run_hooks(hooks, grad):
     for hook in hooks:
         new = hook(grad)
         if new is not None:
+            _check_hook_result(hook, new, grad)
             grad = new
     return grad
+
+
+def _check_hook_result(hook, new, grad):
+    """A replacement gradient must be a Tensor of the gradient's shape (as in PyTorch)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, _tensor_class()):
+        raise TypeError(
+            f"hook {name!r} returned a {type(new).__name__}: a hook returns a Tensor to "
+            "replace the gradient, or None to keep it"
+        )
+    if new.shape != grad.shape:
+        raise RuntimeError(
+            f"hook {name!r} has changed the size of the gradient: it returned shape "
+            f"{tuple(new.shape)} for a gradient of shape {tuple(grad.shape)}"
+        )
 
 
 def _retain(node, grad):

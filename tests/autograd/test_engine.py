@@ -175,6 +175,23 @@ def test_a_gradient_a_hook_keeps_is_not_changed_by_the_next_backward():
     assert x.grad.tolist() == [6.0, 6.0]
 
 
+def test_a_hook_that_returns_another_shape_or_no_tensor_is_an_error():
+    # PyTorch: "hook 'summed' has changed the size of value"; a leaf got a (,) .grad here.
+    def summed(g):
+        return g.sum()
+
+    leaf = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    leaf.register_hook(summed)
+    with pytest.raises(RuntimeError, match=r"hook 'summed' has changed the size.*\(\) for"):
+        (leaf * 3).sum().backward()
+    assert leaf.grad is None
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    non_leaf = x * 2
+    non_leaf.register_hook(lambda g: g.tolist())
+    with pytest.raises(TypeError, match=r"returned a list: a hook returns a Tensor"):
+        (non_leaf * 3).sum().backward()
+
+
 def test_retain_grad_keeps_intermediate_gradient():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
