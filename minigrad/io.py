@@ -127,6 +127,11 @@ def write_atomic(path, data: bytes) -> None:
             f"cannot save to {path!r}: the folder {os.path.dirname(path)!r} does not exist; "
             "create it first (os.makedirs(folder, exist_ok=True))"
         )
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"cannot save to {path!r}: it is a folder; give a file name in it, such as "
+            f"{os.path.join(path, 'model.safetensors')!r}"
+        )
     mode = _file_mode(path)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
