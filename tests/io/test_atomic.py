@@ -96,7 +96,7 @@ def test_saving_into_a_missing_folder_names_that_folder(tmp_path, monkeypatch):
     assert ".tmp" not in str(info.value)  # not the hidden temporary file's name
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "runs").mkdir()
-    with pytest.raises(IsADirectoryError, match=r"'runs': it is a folder.*runs/model\.safe"):
+    with pytest.raises(IsADirectoryError, match=r"'runs': it is a folder.*model\.safetensors"):
         io.save({"w": minigrad.ones(2)}, "runs")
     assert [p.name for p in tmp_path.iterdir()] == ["runs"]  # no temporary file left
 
