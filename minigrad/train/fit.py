@@ -182,10 +182,10 @@ def predict(model, loader_or_x, device=None):
     """The model's outputs in eval mode without grad: for one input, or every batch of a loader.
 
     One input is a Tensor, a NumPy array or a (nested) list of numbers; arrays and
-    lists become a Tensor as ``TensorDataset`` makes one (floating values in the
-    default float dtype). A Dataset is read in batches of 256 samples. Anything else
-    is iterated as a loader: each batch is an input, or an (input, target) pair, and
-    the outputs are joined along dim 0.
+    lists become a Tensor whose floating values take the model's dtype (float32 for
+    a float32 model, whatever NumPy made). A Dataset is read in batches of 256
+    samples. Anything else is iterated as a loader: each batch is an input, or an
+    (input, target) pair, and the outputs are joined along dim 0.
 
     >>> import minigrad
     >>> from minigrad import nn
@@ -202,7 +202,7 @@ def predict(model, loader_or_x, device=None):
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():
-        x = _one_input(loader_or_x)
+        x = _one_input(loader_or_x, model)
         if x is not None:
             (x,) = _to_model_device(model, x, device=device)
             out = model(x)
@@ -318,9 +318,10 @@ def _to_model_device(model, *tensors, device=None):
     return tuple(t.to(device) if t.device != device else t for t in tensors)
 
 
-def _one_input(data):
+def _one_input(data, model):
     """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
-    from minigrad.data import TensorDataset
+    from minigrad.dtypes import get_default_dtype
+    from minigrad.factories import as_tensor
     from minigrad.tensor import Tensor
 
     if isinstance(data, Tensor):
@@ -328,9 +329,12 @@ def _one_input(data):
     first = data
     while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
         first = first[0]
-    if hasattr(data, "shape") or (isinstance(data, (list, tuple)) and _is_number(first)):
-        return TensorDataset(data).tensors[0]
-    return None
+    if not hasattr(data, "shape") and not (isinstance(data, (list, tuple)) and _is_number(first)):
+        return None
+    array = data if hasattr(data, "dtype") else np.asarray(data)  # a CuPy array stays
+    floats = (p.dtype for p in model.parameters() if p.dtype.kind == "f")
+    dtype = next(floats, get_default_dtype()) if array.dtype.kind == "f" else None
+    return as_tensor(array, dtype=dtype)
 
 
 def _is_number(value) -> bool:

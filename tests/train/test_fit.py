@@ -212,6 +212,11 @@ def test_predict_gives_the_same_answer_for_every_form_of_input():
         np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6, err_msg=name)
     one = predict(model, [1.0, 2.0, 3.0])  # one sample without a batch dimension
     np.testing.assert_allclose(one.numpy(), W @ [1.0, 2.0, 3.0] + b, rtol=1e-5)
+    model.double()  # a float64 model: arrays and lists are given its dtype
+    for data in (X, X.astype(np.float32), X.tolist()):
+        out = predict(model, data)
+        assert out.dtype == minigrad.float64
+        np.testing.assert_allclose(out.numpy(), data @ W.T.astype(np.float64) + b, rtol=1e-6)
 
 
 def test_predict_and_evaluate_leave_the_mode_alone():
