@@ -88,16 +88,16 @@ class LRScheduler:
         groups = optimizer.param_groups
         restored = last_epoch == -1 and all("initial_lr" in group for group in groups)
         if last_epoch == -1:
-            for group in optimizer.param_groups:
+            for group in groups:
                 group.setdefault("initial_lr", float(group["lr"]))
         else:
-            for i, group in enumerate(optimizer.param_groups):
+            for i, group in enumerate(groups):
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"param_groups[{i}] has no 'initial_lr': a scheduler resumed with "
                         f"last_epoch={last_epoch} needs the optimizer state it was saved with"
                     )
-        self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
+        self.base_lrs = [float(group["initial_lr"]) for group in groups]
         self.last_epoch = last_epoch
         if restored and self._keeps_restored_lr:
             # A restored optimizer (or one another scheduler already runs) keeps its lr,
