@@ -64,16 +64,64 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="{demo,info,bench}")
     demo_parser = commands.add_parser(
-        "demo", help="train a digit classifier, keep the best model, test it"
+        "demo",
+        help="train a digit classifier, keep the best model, test it",
+        description=(
+            "Train a classifier on the bundled 8x8 handwritten digits, end to end: a\n"
+            "stratified train / validation / test split, a scaler fitted on the training\n"
+            "images only, Adam with an L2 penalty and a cosine learning-rate schedule,\n"
+            "early stopping and a best-model checkpoint on the validation loss. Then the\n"
+            "best model is loaded from its file into a fresh model and measured once on\n"
+            "the test images."
+        ),
+        epilog=(
+            "examples:\n"
+            "  minigrad demo                          the MLP on the CPU, seed 0\n"
+            "  minigrad demo --model cnn --seed 3     the CNN, another split and init\n"
+            "  minigrad demo --device cuda --quiet    on the GPU, without progress bars"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo_parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    demo_parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     demo_parser.add_argument(
-        "--epochs", type=_positive_int, default=None, help="at most this many (default: 30)"
+        "--model",
+        choices=["mlp", "cnn"],
+        default="mlp",
+        help="the network: mlp (64 pixels -> 128 ReLU units with dropout -> 10 digits; "
+        "about 1 s on a CPU) or cnn (two 3x3 convolutions, max-pooling, a 64-unit layer; "
+        "about 3 s). Default: mlp",
     )
-    demo_parser.add_argument("--seed", type=_non_negative_int, default=0)
-    demo_parser.add_argument("--out", default="minigrad-demo", help="folder for the files")
-    demo_parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo_parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where to train: cpu, cuda or cuda:N (a GPU needs CuPy: pip install -e "
+        "'.[cuda12]'). Default: cpu",
+    )
+    demo_parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help=f"the most epochs to train; early stopping ends sooner when the validation "
+        f"loss has not improved for {PATIENCE} epochs. Default: {DEFAULT_EPOCHS['mlp']}",
+    )
+    demo_parser.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seeds everything random: the data split, the initial weights, dropout and "
+        "shuffling. The same seed gives the same run. Default: 0",
+    )
+    demo_parser.add_argument(
+        "--out",
+        default="minigrad-demo",
+        help="folder for the files (created if missing): best.safetensors (the best "
+        "model), scaler.safetensors, history.json and curves.png (with matplotlib). "
+        "Default: minigrad-demo",
+    )
+    demo_parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars while training; the summary lines still print",
+    )
     demo_parser.add_argument(
         "--distributed",
         action="store_true",

@@ -68,6 +68,8 @@ class Tensor:
         backend = get_backend(device)
         if isinstance(data, Tensor):
             data = data.data
+        elif getattr(data, "dtype", None) is None or data.dtype.kind in "USO":
+            _check_numbers(data)
         if dtype is None and not hasattr(data, "dtype"):
             dtype = dtypes.infer_dtype(data)
         self._become_leaf(backend.asarray(data, dtype=dtypes.as_dtype(dtype), copy=True), backend)
@@ -1044,6 +1046,30 @@ def _raw_key(key, tensor):
     if hasattr(key, "shape") and not isinstance(key, (int, slice)):
         return tensor._backend.asarray(key)
     return key
+
+
+def _check_numbers(data):
+    """A tensor holds numbers: text, ragged lists and other objects get an error that
+    says what to give instead."""
+    try:
+        kind = numpy.asarray(data).dtype.kind
+    except ValueError:  # NumPy cannot make one array of it: rows of different lengths
+        kind = "ragged"
+    shown = repr(data) if len(repr(data)) <= 60 else repr(data)[:57] + "..."
+    if kind in "US":
+        raise TypeError(
+            f"cannot make a tensor from text {shown}: a tensor holds numbers. Turn text "
+            "into numbers first: minigrad.data.LabelEncoder or OneHotEncoder for "
+            "categories, a tokenizer (CharTokenizer, WordTokenizer, BPETokenizer) with a "
+            "Vocab for sentences"
+        )
+    if kind in ("O", "ragged"):
+        error = ValueError if kind == "ragged" else TypeError
+        raise error(
+            f"cannot make a tensor from {shown} (a {type(data).__name__}): give a number, "
+            "nested lists of numbers whose rows have equal lengths (pad_sequences pads "
+            "token lists), or an array"
+        )
 
 
 def _device_of_array(data):

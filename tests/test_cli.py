@@ -72,6 +72,25 @@ def test_no_command_prints_help(capsys):
         main(["demo", "--model", "resnet"])
 
 
+def test_demo_help_explains_every_option():
+    result = subprocess.run(
+        [sys.executable, "-m", "minigrad", "demo", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "8x8 handwritten digits" in text and "examples:" in text
+    # Each option's explanation: the text from its flag to the next option's line.
+    options = re.split(r"\n  (?=-)", text.split("options:")[1].split("examples:")[0])
+    explained = {p.split()[0].rstrip(","): " ".join(p.split()[1:]) for p in options if p.strip()}
+    flags = ["--model", "--device", "--epochs", "--seed", "--out", "--quiet"]
+    for flag in flags:
+        assert len(explained[flag]) > 50, (flag, explained[flag])
+    for flag in flags[:-1]:  # every option with a value says its default
+        assert "Default:" in explained[flag], flag
+    assert "mlp (" in explained["--model"] and "cnn (" in explained["--model"]
+    assert "data split" in explained["--seed"] and "initial weights" in explained["--seed"]
+
+
 def test_bench_hands_its_options_to_the_benchmark_suite(capsys):
     from minigrad.cli import main
 

@@ -790,6 +790,13 @@ OPTIMIZERS = [
         "SGD", lambda p: optim.SGD(p, lr=0.1), lambda o: lr_scheduler.StepLR(o, step_size=2)
     ),
     OptimizerCase(
+        "SGD[chained schedulers]",
+        lambda p: optim.SGD(p, lr=0.1),
+        lambda o: lr_scheduler.ChainedScheduler(
+            [lr_scheduler.StepLR(o, step_size=2), lr_scheduler.ExponentialLR(o, gamma=0.9)]
+        ),
+    ),
+    OptimizerCase(
         "SGD[momentum, dampening, weight_decay, l1]",
         lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-2, l1=1e-3),
         lambda o: lr_scheduler.MultiStepLR(o, milestones=[1, 2], gamma=0.5),
@@ -838,7 +845,10 @@ def _classes_in(module, base):
     return {
         name
         for name, value in vars(module).items()
-        if inspect.isclass(value) and issubclass(value, base) and value is not base
+        if inspect.isclass(value)
+        and issubclass(value, base)
+        and value is not base
+        and not name.startswith("_")  # a private base class, such as _Composite
     }
 
 

@@ -81,11 +81,7 @@ class Context:
     def saved_tensors(self) -> tuple:
         """The values given to ``save_for_backward``, as Tensors of the graph."""
         if self._saved is None:  # release() has run
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: {self.name} has "
-                "already freed what it saved. Call .backward(retain_graph=True) the "
-                "first time if you need to backward twice."
-            )
+            self._raise_freed()
         for tensor, version in self._versions:  # changed in place since it was saved?
             if tensor._version != version:
                 self._raise_modified(tensor, version)
@@ -100,6 +96,13 @@ class Context:
         return tuple(values)
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
+
+    def _raise_freed(self):
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time: {self.name} has "
+            "already freed what it saved. Call .backward(retain_graph=True) the "
+            "first time if you need to backward twice."
+        )
 
     def _raise_modified(self, tensor, version):
         raise RuntimeError(

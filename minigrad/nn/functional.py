@@ -17,6 +17,7 @@ per element or sample).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from minigrad import dtypes
@@ -31,6 +32,37 @@ from minigrad.tensor import Tensor
 # --- layers ------------------------------------------------------------------------
 
 
+def _check_input(name, input, weight=None):
+    """A layer's input must be a Tensor of its weights' dtype, as in PyTorch.
+
+    Nothing converts it silently: a float64 input to float32 weights would run the
+    rest of the model in float64 (slower, and a different model from the one trained).
+
+    >>> import minigrad
+    >>> x64 = minigrad.ones(2, dtype=minigrad.float64)
+    >>> _check_input("linear", x64, minigrad.ones(2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: linear: the input is float64 but the weight is float32: ...x.float()...model...
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}: the input must be a Tensor, got a {type(input).__name__}; wrap the "
+            "data first: minigrad.tensor(data)"
+        )
+    if weight is None or input.dtype == weight.dtype:
+        return
+    fix = f"x.to(minigrad.{weight.dtype})"
+    if weight.dtype == dtypes.float32:
+        fix = f"x.float(), or minigrad.tensor(data, dtype=minigrad.{weight.dtype})"
+    change_model = f", or the model (model.to(minigrad.{input.dtype}))"
+    raise RuntimeError(
+        f"{name}: the input is {input.dtype} but the weight is {weight.dtype}: they must "
+        f"have the same dtype. Convert the input ({fix})"
+        + (change_model if input.dtype.kind == "f" else "")
+    )
+
+
 def linear(input, weight, bias=None):
     """y = x W^T + b, for x of shape (*, in_features) and W of shape (out_features, in_features).
 
@@ -39,6 +71,7 @@ def linear(input, weight, bias=None):
     >>> linear(x, w, minigrad.zeros(4)).shape
     (2, 4)
     """
+    _check_input("linear", input, weight)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         features = input.shape[-1] if input.ndim else "no"
         raise RuntimeError(
@@ -221,6 +254,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     >>> [round(v, 3) for v in y[0].tolist()]
     [-1.0, 1.0]
     """
+    _check_input("layer_norm", input, weight)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
@@ -261,6 +295,7 @@ def batch_norm(
     >>> mean.tolist(), var.tolist()        # 0.9 * 0 + 0.1 * 2,  0.9 * 1 + 0.1 * 2
     ([0.20000000298023224], [1.100000023841858])
     """
+    _check_input("batch_norm", input, weight if weight is not None else running_mean)
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected input with at least 2 dimensions (N, C, ...), "
@@ -315,6 +350,7 @@ def embedding(input, weight, padding_idx=None):
     >>> embedding(minigrad.tensor([1, 1, 0]), table).tolist()
     [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]
     """
+    _check_input("embedding", input)
     if input.dtype.kind not in "iu":
         raise TypeError(
             f"embedding: indices must be integers (int64), got {input.dtype}; use .long()"
@@ -523,8 +559,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     return loss.sum() / input._wrap(xp.asarray(xp.sum(w)))
 
 
+_shape_mistakes_warned = set()  # (loss, input shape, target shape) past the batch dim
+
+
 def _check_same_shape(input, target, name):
-    if input.shape != target.shape:
+    """Warn when target and input differ in shape: they would broadcast (an (N, 1) input
+    against an (N,) target makes an (N, N) loss). Once per mistake, whatever the warning
+    filters: a training loop repeats it at every batch, and the key leaves out the batch
+    size, so a smaller last batch is the same mistake."""
+    key = (name, input.shape[1:], target.shape[1:])
+    if input.shape != target.shape and key not in _shape_mistakes_warned:
+        _shape_mistakes_warned.add(key)
         warnings.warn(
             f"{name}: using a target size {target.shape} that is different to the input size "
             f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
@@ -723,9 +768,81 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return product.sum(dim) / norms
 
 
+# --- attention ----------------------------------------------------------------------
+# The idea, with MultiheadAttention built on it, is explained in nn/layers/attention.py.
+
+
+def _mask_as_bias(mask, like, masked_when):
+    """A mask as numbers to add to the scores: a float mask as it is; a boolean one as
+    -inf where it equals ``masked_when`` and 0 elsewhere (a constant of the graph)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        mask = like._wrap(like._backend.asarray(mask))
+    if mask.dtype.kind != "b":
+        return mask
+    xp = like.xp
+    blocked = mask.data if masked_when else ~mask.data
+    return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))
+
+
+def _causal_bias(like, length, source_length):
+    """-inf above the diagonal: position i may attend to positions j <= i only."""
+    xp = like.xp
+    allowed = xp.tril(xp.ones((length, source_length), dtype=bool))
+    return like._wrap(xp.where(allowed, 0.0, -math.inf).astype(like.dtype))
+
+
+def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None):
+    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E)."""
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if bias is not None:
+        scores = scores + bias
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
+    """softmax(Q K^T / sqrt(E) + mask) V for query (..., L, E), key (..., S, E) and
+    value (..., S, Ev), as PyTorch's function: a boolean ``attn_mask`` is True where
+    attention is allowed; a float one is added to the scores; ``is_causal`` allows
+    j <= i only. Dropout (``dropout_p``) is applied to the weights whenever p > 0.
+
+    >>> import minigrad
+    >>> q = k = minigrad.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> v = minigrad.tensor([[1.0], [3.0]])
+    >>> out = scaled_dot_product_attention(q, k, v, is_causal=True)
+    >>> [round(row[0], 4) for row in out.tolist()]  # row 0 sees only v[0]
+    [1.0, 2.3395]
+    """
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
+            "(fold the causal mask into attn_mask if you need both)"
+        )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key "
+            f"(..., S, E) {tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} "
+            "must agree on E and on S"
+        )
+    if is_causal:
+        bias = _causal_bias(query, query.shape[-2], key.shape[-2])
+    else:
+        bias = _mask_as_bias(attn_mask, query, masked_when=False)
+    output, _ = _attend(query, key, value, bias, dropout_p, scale)
+    return output
+
+
 # --- function forms that live beside their layers -------------------------------------
-# Convolution and pooling are ops (minigrad/ops/conv.py).
+# Convolution and pooling are ops (minigrad/ops/conv.py), resampling too (ops/resample.py).
 from minigrad.ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from minigrad.ops.resample import adaptive_avg_pool2d, interpolate  # noqa: E402
 
 
 def _accept_aliases():
@@ -735,21 +852,6 @@ def _accept_aliases():
     for name in __all__:
         if name in globals():
             globals()[name] = with_aliases(globals()[name])
-
-
-def __getattr__(name):
-    # scaled_dot_product_attention is written next to MultiheadAttention, in
-    # nn/layers/attention.py, which itself imports this file. Fetching it on first use
-    # (PEP 562) lets the two files be imported in either order.
-    if name == "scaled_dot_product_attention":
-        from minigrad.nn.layers.attention import scaled_dot_product_attention
-
-        return scaled_dot_product_attention
-    if name in ("adaptive_avg_pool2d", "interpolate"):  # nn/layers/resample.py, likewise
-        from minigrad.nn.layers import resample
-
-        return getattr(resample, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -783,9 +885,9 @@ __all__ = [
     "kl_div",
     "normalize",
     "cosine_similarity",
-    "scaled_dot_product_attention",  # noqa: F822 - provided by __getattr__ above
-    "adaptive_avg_pool2d",  # noqa: F822 - likewise
-    "interpolate",  # noqa: F822 - likewise
+    "scaled_dot_product_attention",
+    "adaptive_avg_pool2d",
+    "interpolate",
 ]
 
 _accept_aliases()

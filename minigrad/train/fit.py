@@ -193,19 +193,30 @@ def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
 def predict(model, loader_or_x, device=None):
     """The model's outputs in eval mode without grad: for one input, or every batch of a loader.
 
+    One input is a Tensor, a NumPy array or a (nested) list of numbers; arrays and
+    lists become a Tensor whose floating values take the model's dtype (float32 for
+    a float32 model, whatever NumPy made). A Dataset is read in batches of 256
+    samples. Anything else is iterated as a loader: each batch is an input, or an
+    (input, target) pair, and the outputs are joined along dim 0.
+
     >>> import minigrad
     >>> from minigrad import nn
     >>> predict(nn.Linear(2, 3), minigrad.ones(5, 2)).shape
     (5, 3)
+    >>> predict(nn.Linear(2, 3), [[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 3)
     """
+    from minigrad.data import DataLoader, Dataset
     from minigrad.ops.shape import cat
-    from minigrad.tensor import Tensor
 
+    if isinstance(loader_or_x, Dataset):  # iterating a Dataset gives one sample at a time
+        loader_or_x = DataLoader(loader_or_x, batch_size=256)
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():
-        if isinstance(loader_or_x, Tensor):
-            (x,) = _to_model_device(model, loader_or_x, device=device)
+        x = _one_input(loader_or_x, model)
+        if x is not None:
+            (x,) = _to_model_device(model, x, device=device)
             out = model(x)
         else:
             outs = []
@@ -320,6 +331,31 @@ def _to_model_device(model, *tensors, device=None):
     if device is None:
         return tensors
     return tuple(t.to(device) if t.device != device else t for t in tensors)
+
+
+def _one_input(data, model):
+    """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
+    from minigrad.dtypes import get_default_dtype
+    from minigrad.factories import as_tensor
+    from minigrad.tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data
+    first = data
+    while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
+        first = first[0]
+    if not hasattr(data, "shape") and not (isinstance(data, (list, tuple)) and _is_number(first)):
+        return None
+    array = data if hasattr(data, "dtype") else np.asarray(data)  # a CuPy array stays
+    floats = (p.dtype for p in model.parameters() if p.dtype.kind == "f")
+    dtype = next(floats, get_default_dtype()) if array.dtype.kind == "f" else None
+    return as_tensor(array, dtype=dtype)
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number)  # NumPy's scalars too, not its arrays
 
 
 def _batches(loader):

@@ -187,6 +187,38 @@ def test_progress_bar_shows_epoch_running_loss_and_validation(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_predict_gives_the_same_answer_for_every_form_of_input():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 3))  # float64, as NumPy makes it
+    model = nn.Linear(3, 2)
+    W, b = model.weight.numpy(), model.bias.numpy()
+    expected = X.astype(np.float32) @ W.T + b  # every row is one sample: (20, 2)
+    y = np.zeros(20, dtype=np.int64)
+    x32 = minigrad.tensor(X.astype(np.float32))
+    forms = {
+        "float64 array": X,
+        "float32 array": X.astype(np.float32),
+        "list of rows": X.tolist(),
+        "tuple of rows": tuple(map(tuple, X.tolist())),
+        "tensor": x32,
+        "loader of inputs": DataLoader(TensorDataset(X), batch_size=6),
+        "loader of pairs": DataLoader(TensorDataset(X, y), batch_size=7, shuffle=False),
+        "dataset": TensorDataset(X, y),
+        "list of batches": [x32[:8], x32[8:]],
+    }
+    for name, data in forms.items():
+        out = predict(model, data)
+        assert out.shape == (20, 2) and out.dtype == minigrad.float32, name
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    one = predict(model, [1.0, 2.0, 3.0])  # one sample without a batch dimension
+    np.testing.assert_allclose(one.numpy(), W @ [1.0, 2.0, 3.0] + b, rtol=1e-5)
+    model.double()  # a float64 model: arrays and lists are given its dtype
+    for data in (X, X.astype(np.float32), X.tolist()):
+        out = predict(model, data)
+        assert out.dtype == minigrad.float64
+        np.testing.assert_allclose(out.numpy(), data @ W.T.astype(np.float64) + b, rtol=1e-6)
+
+
 def test_predict_and_evaluate_leave_the_mode_alone():
     X, y = regression_data(8)
     model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
