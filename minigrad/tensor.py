@@ -24,7 +24,7 @@ from minigrad import dtypes
 from minigrad.autograd import engine
 from minigrad.autograd.function import Function, _register_tensor_class
 from minigrad.autograd.mode import mode
-from minigrad.backend import Device, get_backend, get_default_device
+from minigrad.backend import Device, device_of_array, get_backend, get_default_device
 from minigrad.ops import elementwise as E
 from minigrad.ops import index as I
 from minigrad.ops import linalg as L
@@ -785,8 +785,9 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, *, backend):
         ctx.source = ctx.backend.device
+        host = ctx.backend.to_numpy(x)  # between devices, through host memory
         ctx.backend = backend  # the output lives on the new device
-        return backend.asarray(x)
+        return backend.asarray(host)
 
     @staticmethod
     def backward(ctx, grad):
@@ -840,9 +841,7 @@ def _raw_key(key, tensor):
 
 def _device_of_array(data):
     """The device of an existing array (a CuPy array stays on its GPU), else the default."""
-    if type(data).__module__.startswith("cupy"):
-        return f"cuda:{data.device.id}"
-    return get_default_device()
+    return device_of_array(data, get_default_device())
 
 
 _AS_IS += (Tensor,)
