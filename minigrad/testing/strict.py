@@ -58,14 +58,20 @@ class StrictArray:
     def __init__(self, array):
         self._array = array
 
-    # NumPy hands its ufuncs and functions to these hooks: refuse, as CuPy's arrays do.
+    # NumPy hands its ufuncs and functions to these hooks.
     def __array__(self, dtype=None, copy=None):
         raise TypeError(_NO_IMPLICIT)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise TypeError(f"numpy.{ufunc.__name__} was given a strict array: {_NO_IMPLICIT}")
+        """A NumPy ufunc of device arrays and numbers (``numpy.float32(2) * x`` calls one)
+        runs on the device, as CuPy's does; with a NumPy array among them, TypeError."""
+        if method != "__call__" or any(isinstance(v, numpy.ndarray) for v in inputs):
+            raise TypeError(f"numpy.{ufunc.__name__} was given a strict array: {_NO_IMPLICIT}")
+        return _wrap(ufunc(*_unwrap(inputs), **_unwrap(kwargs)))
 
     def __array_function__(self, func, types, args, kwargs):
+        """NumPy's functions refuse device arrays. (CuPy would forward those it has to
+        itself; minigrad must call them as ``xp.name``, so this is stricter on purpose.)"""
         raise TypeError(f"numpy.{func.__name__} was given a strict array: {_NO_IMPLICIT}")
 
     # --- what an array is -------------------------------------------------------------
