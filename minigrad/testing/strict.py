@@ -284,13 +284,22 @@ def _checked(name, parameters):
 
     def function(*args, **kwargs):
         try:
-            signature.bind(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"cupy.{name}({parameters}) cannot be called so: {error}") from None
+        if name in ("array", "asarray") and not isinstance(args[0], StrictArray):
+            return _to_device(args[0], bound.arguments.get("dtype"))
         return _wrap(implementation(*_unwrap(args), **_unwrap(kwargs)))
 
     function.__name__ = name
     return function
+
+
+def _to_device(data, dtype=None):
+    """Host data (a NumPy array, a list, a number) copied to the device: counted."""
+    array = numpy.array(data, dtype=dtype)
+    record_transfer("to_device", array.nbytes)
+    return StrictArray(array)
 
 
 def _as_strided(x, shape=None, strides=None):
@@ -342,9 +351,7 @@ class StrictBackend:
             if copy or (dtype is not None and numpy.dtype(dtype) != data.dtype):
                 return StrictArray(numpy.array(data._array, dtype=dtype))
             return data
-        array = numpy.array(data, dtype=dtype)  # a copy, as a transfer to a GPU makes
-        record_transfer("to_device", array.nbytes)
-        return StrictArray(array)
+        return _to_device(data, dtype)
 
     def to_numpy(self, array):
         return array.get()
