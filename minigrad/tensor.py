@@ -22,7 +22,7 @@ import numpy
 
 from minigrad import dtypes
 from minigrad.autograd import engine
-from minigrad.autograd.function import Function, _register_tensor_class
+from minigrad.autograd.function import Function, _register_tensor_class, check_same_device
 from minigrad.autograd.mode import mode
 from minigrad.backend import Device, device_of_array, get_backend, get_default_device
 from minigrad.ops import elementwise as E
@@ -332,6 +332,7 @@ class Tensor:
         self._version += 1  # nodes that saved this tensor will notice the change
 
     def _inplace(self, name, update, *operands):
+        check_same_device(name, self, *operands)
         self._check_inplace(name, *operands)
         raw = [o.data if isinstance(o, Tensor) else o for o in operands]
         update(self.data, *raw)
@@ -388,6 +389,8 @@ class Tensor:
         def update(a, v):
             a[_raw_key(key, self)] = v
 
+        if isinstance(value, Tensor) and value._backend is not self._backend:
+            value = value.to(self.device)  # as copy_ does (and PyTorch)
         self._inplace("setitem", update, value)
 
     __iadd__ = add_
@@ -461,6 +464,7 @@ class Tensor:
 
     # --- comparisons and logic: boolean results, no gradient ------------------------
     def _compare(self, other, compare):
+        check_same_device("comparison", self, other)
         other = other.data if isinstance(other, Tensor) else other
         return self._wrap(compare(self.data, other))
 
@@ -829,7 +833,9 @@ def _raw_key(key, tensor):
     if isinstance(key, Tensor):
         if key.device != tensor.device:
             raise RuntimeError(
-                f"index on {key.device} used for a tensor on {tensor.device}: move it first"
+                f"indexing: an index on {key.device} was used for a tensor on "
+                f"{tensor.device} (in x[index], gather, index_select, Embedding): move it "
+                f"with .to('{tensor.device}')"
             )
         return key.data
     if isinstance(key, list):

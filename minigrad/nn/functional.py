@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 
 from minigrad import dtypes
+from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
@@ -285,6 +286,7 @@ def batch_norm(
 def _update_running_stats(input, running_mean, running_var, dims, momentum, count):
     """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
     xp = input.xp
+    check_same_device("batch_norm", input, running_mean, running_var)
     with no_grad():
         if running_mean is not None:
             mean = xp.mean(input.data, axis=dims)
@@ -486,6 +488,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     2.0
     """
     _check_reduction(reduction, "nll_loss")
+    check_same_device("nll_loss", input, target, weight)
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]

@@ -24,10 +24,10 @@ pytest`` runs the whole suite on it.
     >>> import minigrad
     >>> x = minigrad.tensor([1.0, 2.0], device="strict")
     >>> import numpy
-    >>> numpy.asarray(x.data)
+    >>> numpy.asarray(x.data)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: Implicit conversion to a NumPy array is not allowed on the strict device (as on CuPy's): use Tensor.numpy() or .cpu()
+    TypeError: Implicit conversion to a NumPy array is not allowed on the strict device...
     >>> (x * 2).tolist()
     [2.0, 4.0]
 """
