@@ -24,7 +24,7 @@ from minigrad import dtypes
 from minigrad.autograd import engine
 from minigrad.autograd.function import Function, _register_tensor_class, check_same_device
 from minigrad.autograd.mode import mode
-from minigrad.backend import Device, device_of_array, get_backend, get_default_device
+from minigrad.backend import Device, deferred, device_of_array, get_backend, get_default_device
 from minigrad.ops import elementwise as E
 from minigrad.ops import index as I
 from minigrad.ops import linalg as L
@@ -169,6 +169,7 @@ class Tensor:
     # --- getting values out -----------------------------------------------------
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         if self.numel() != 1:
             raise RuntimeError(
                 f"item(): a tensor with {self.numel()} elements cannot be converted to a "
@@ -181,6 +182,7 @@ class Tensor:
 
     def numpy(self):
         """The values as a NumPy array (shared with the tensor when on the cpu)."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         return self._backend.to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):

@@ -22,6 +22,7 @@ import warnings
 from minigrad import dtypes
 from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
+from minigrad.backend import deferred
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
@@ -342,15 +343,24 @@ def one_hot(tensor, num_classes: int = -1):
 
 
 def _check_indices(indices, low, high, name, what, ignore=None):
-    """Raise a clear IndexError naming the first index outside [low, high)."""
+    """Raise a clear IndexError naming the first index outside [low, high); on a device
+    whose reads wait for it, inside ``fit``, at its next read (backend/deferred.py)."""
     data = indices.data
     bad = (data < low) | (data >= high)
     if ignore is not None:
         bad &= data != ignore
-    if indices.numel() and bool(bad.any()):
+
+    def error():
         value = int(data[bad].reshape(-1)[0])
         allowed = f"{low}..{high - 1}" + ("" if ignore is None else f", or {ignore} (ignored)")
-        raise IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+        return IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+
+    if not indices.numel():
+        return
+    if indices._backend.reads_wait and deferred.active():  # (fit: no read per batch)
+        deferred.defer(bad.any(), error)
+    elif bool(bad.any()):
+        raise error()
 
 
 # --- losses ------------------------------------------------------------------------

@@ -334,6 +334,7 @@ class StrictBackend:
 
     name = "strict"
     xp = xp
+    reads_wait = True  # as on a GPU: checks by value are deferred (minigrad/backend/deferred.py)
 
     def __init__(self, index=None):
         self.device = Device("strict")

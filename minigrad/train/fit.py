@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from minigrad.autograd.mode import no_grad
+from minigrad.backend.deferred import deferring
 from minigrad.ops.shape import cat, stack
 from minigrad.train.checkpoint import load_checkpoint
 from minigrad.train.history import History
@@ -176,7 +177,7 @@ def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
     was_training = getattr(model, "training", False)
     model.eval()
     losses, sizes, preds, targets = [], [], [], []
-    with no_grad():
+    with no_grad(), deferring():  # checks of class indices: read once, with the losses
         for x, y in _batches(loader):
             x, y = _to_model_device(model, x, y, device=device)
             out = model(x)
@@ -228,7 +229,8 @@ def _run_epoch(
     logs = {"lr": float(optimizer.param_groups[0]["lr"])}  # the rate this epoch starts with
     shown = EpochProgress(_length(train_loader), f"epoch {epoch + 1}/{context.epochs}", progress)
     batches = _batches(_with_epoch(train_loader, epoch))
-    logs.update(_train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan))
+    with deferring():  # checks of class indices: read once, with the losses
+        logs.update(_train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan))
     if val_loader is not None:
         val_logs = evaluate(
             context.model, context.loss_fn, _with_epoch(val_loader, epoch), metric_fns, device
