@@ -1,7 +1,7 @@
 """The ``minigrad`` command: ``minigrad demo`` trains a digit classifier end to end;
 ``minigrad info`` says what this installation runs on.
 
-    minigrad demo [--model mlp|cnn] [--device cpu|cuda] [--epochs N] [--seed S] [--out DIR]
+    minigrad demo [--model mlp|cnn] [--device cpu|cuda|strict] [--epochs N] [--seed S] [--out DIR]
     minigrad info
 
 The demo is the whole journey in one page of code (``demo`` below): split the
@@ -66,7 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="train a digit classifier, keep the best model, test it"
     )
     demo_parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    demo_parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    demo_parser.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu, cuda, cuda:N, or strict: CuPy's rules on the cpu, for testing (default: cpu)",
+    )
     demo_parser.add_argument(
         "--epochs", type=_positive_int, default=None, help="at most this many (default: 30)"
     )
