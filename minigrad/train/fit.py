@@ -248,7 +248,7 @@ def _train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan)
     """
     model, loss_fn, optimizer = context.model, context.loss_fn, context.optimizer
     model.train()
-    losses, sizes, preds, targets, running = [], [], [], [], 0.0
+    losses, sizes, preds, targets = [], [], [], []
     for batch_index, (x, y) in enumerate(batches):
         x, y = _to_model_device(model, x, y)
         optimizer.zero_grad()
@@ -265,10 +265,9 @@ def _train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan)
         loss, n = loss.detach().reshape(()), len(y)
         losses.append(loss)
         sizes.append(n)
-        running = running + loss * n  # a device op: nothing is read here
         shown.update()
         if shown.wants_running_loss():  # a terminal bar, at most once a second
-            shown.show_running_loss(float(running.item()) / sum(sizes))
+            shown.show_running_loss(_mean_loss(_read(losses), sizes))
         if metric_fns:
             preds.append(out.detach())
             targets.append(y)
