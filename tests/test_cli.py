@@ -87,7 +87,8 @@ def test_the_demo_on_the_strict_device_reaches_the_cpus_accuracy(tmp_path, capsy
     accuracies = {}
     for device in ("cpu", "strict"):
         out = tmp_path / device
-        assert main(["demo", "--device", device, "--epochs", "6", "--quiet", "--out", str(out)]) == 0
+        args = ["demo", "--device", device, "--epochs", "6", "--quiet", "--out", str(out)]
+        assert main(args) == 0
         printed = capsys.readouterr().out
         assert f"on {device}, seed 0" in printed
         accuracies[device] = float(re.search(r"test accuracy: ([0-9.]+)", printed)[1])
