@@ -21,7 +21,7 @@ import importlib
 from minigrad.backend.cpu_memory import keep_freed_memory
 from minigrad.backend.device import Device
 from minigrad.backend.numpy_backend import NumpyBackend
-from minigrad.backend.transfers import count_transfers, record_transfer, transfers
+from minigrad.backend.transfers import count_transfers, record_transfer, total_transfers
 
 keep_freed_memory()  # once per process: the next step reuses what this one freed
 
@@ -107,7 +107,7 @@ __all__ = [
     "device_of_array",
     "count_transfers",
     "record_transfer",
-    "transfers",
+    "total_transfers",
     "seed_all",
     "initial_seed",
     "get_default_device",

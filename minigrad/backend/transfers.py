@@ -40,13 +40,13 @@ class Transfers:
             raise ValueError(f"a transfer goes 'to_device' or 'to_host', not {direction!r}")
 
 
-transfers = Transfers()  # every copy since the process started
+total_transfers = Transfers()  # every copy since the process started
 _open_counts: list[Transfers] = []  # those of the count_transfers() blocks now running
 
 
 def record_transfer(direction: str, nbytes: int) -> None:
     """Note one copy of ``nbytes`` bytes, ``direction`` "to_device" or "to_host"."""
-    transfers.add(direction, nbytes)
+    total_transfers.add(direction, nbytes)
     for counts in _open_counts:
         counts.add(direction, nbytes)
 
