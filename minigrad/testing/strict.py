@@ -218,7 +218,8 @@ _MAX = "a, axis=None, out=None, keepdims=False"
 _LIKE = "a, dtype=None, order='K', subok=None, shape=None"
 _MAKE = "shape, dtype=float, order='C'"
 
-FUNCTIONS = {  # name -> its parameters in CuPy's API reference (docs.cupy.dev)
+# name -> its parameters in CuPy's API reference (docs.cupy.dev), those both 13 and 14 take
+FUNCTIONS = {
     # making arrays
     "array": "obj, dtype=None, copy=True, order='K', subok=False, ndmin=0, *, blocking=False",
     "asarray": "a, dtype=None, order=None, *, blocking=False",
