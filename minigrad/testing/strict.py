@@ -46,7 +46,6 @@ _NO_IMPLICIT = (
     "Implicit conversion to a NumPy array is not allowed on the strict device (as on "
     "CuPy's): use Tensor.numpy() or .cpu()"
 )
-_SCALARS = (bool, int, float, complex, numpy.generic)  # CuPy takes these beside its arrays
 
 
 class StrictArray:
