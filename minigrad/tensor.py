@@ -186,6 +186,11 @@ class Tensor:
         return self._backend.to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        if self.device.type != "cpu":  # as PyTorch: no hidden copy from a device
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy implicitly: use "
+                "Tensor.numpy() or .cpu() to copy it to host memory first"
+            )
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 

@@ -26,6 +26,13 @@ def test_its_arrays_are_their_own_type_and_refuse_implicit_conversion():
             convert(x.data)
 
 
+def test_tensors_on_the_device_refuse_implicit_conversion_as_in_pytorch():
+    x = strict([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"can't convert strict device type tensor .* \.cpu\(\)"):
+        numpy.asarray(x)
+    assert numpy.asarray(x.cpu()).tolist() == [1.0, 2.0] == x.numpy().tolist()
+
+
 def test_mixing_with_numpy_arrays_raises_but_numbers_are_fine():
     a = strict([1.0, 2.0]).data
     for mix in (
