@@ -116,3 +116,28 @@ def test_a_model_fed_a_tensor_from_another_device_names_both_and_the_op():
     ]:
         with pytest.raises(RuntimeError, match=rf"{name}.*(cpu.*strict|strict.*cpu)"):
             call()
+
+
+def test_inside_fit_a_bad_class_index_on_the_device_is_reported_at_the_epochs_read():
+    from minigrad.backend.deferred import deferring
+    from minigrad.data import DataLoader, TensorDataset
+    from minigrad.train import fit
+
+    X = numpy.ones((8, 3), dtype=numpy.float32)
+    # -1: out of range for 2 classes. (An index past the end would fail inside NumPy's
+    # gather on strict at once; CuPy's gather wraps it silently, which is why the check
+    # exists: a negative one wraps in both.)
+    y = numpy.array([0, 1, 0, 1, 0, 1, 0, -1])
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, device="strict")
+    model = nn.Linear(3, 2).to("strict")
+    with count_transfers() as moved:
+        with pytest.raises(IndexError, match=r"cross_entropy: index -1 is out of range"):
+            fit(model, nn.CrossEntropyLoss(), minigrad.optim.SGD(model.parameters(), lr=0.1),
+                loader, progress=False)  # fmt: skip
+    assert moved.to_host == 2  # the flags, then the value for the message: no read per batch
+    out = model(minigrad.tensor(X, device="strict"))
+    with pytest.raises(IndexError, match="index -1"):  # outside fit: at once, as on the cpu
+        nn.functional.cross_entropy(out, minigrad.tensor(y, device="strict"))
+    with pytest.raises(IndexError, match="index -1"):  # a block that ends checks what is left
+        with deferring():
+            nn.functional.cross_entropy(out, minigrad.tensor(y, device="strict"))
