@@ -1,7 +1,7 @@
 """The ``minigrad`` command: ``minigrad demo`` trains a digit classifier end to end;
 ``minigrad info`` says what this installation runs on.
 
-    minigrad demo [--model mlp|cnn] [--device cpu|cuda] [--epochs N] [--seed S] [--out DIR]
+    minigrad demo [--model mlp|cnn] [--device cpu|cuda|strict] [--epochs N] [--seed S] [--out DIR]
     mpiexec -n 2 minigrad demo --distributed     # data-parallel, on 2 processes
     minigrad info
 
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "--device",
         default="cpu",
         help="where to train: cpu, cuda or cuda:N (a GPU needs CuPy: pip install -e "
-        "'.[cuda12]'). Default: cpu",
+        "'.[cuda12]'), or strict: CuPy's rules on the cpu, for testing. Default: cpu",
     )
     demo_parser.add_argument(
         "--epochs",

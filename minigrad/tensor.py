@@ -22,9 +22,9 @@ import numpy
 
 from minigrad import dtypes
 from minigrad.autograd import engine
-from minigrad.autograd.function import Function, _register_tensor_class
+from minigrad.autograd.function import Function, _register_tensor_class, check_same_device
 from minigrad.autograd.mode import mode
-from minigrad.backend import Device, get_backend, get_default_device
+from minigrad.backend import Device, deferred, device_of_array, get_backend, get_default_device
 from minigrad.keywords import accept_aliases
 from minigrad.ops import cumulative as C
 from minigrad.ops import elementwise as E
@@ -177,6 +177,7 @@ class Tensor:
     # --- getting values out -----------------------------------------------------
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         if self.numel() != 1:
             raise RuntimeError(
                 f"item(): a tensor with {self.numel()} elements cannot be converted to a "
@@ -189,9 +190,15 @@ class Tensor:
 
     def numpy(self):
         """The values as a NumPy array (shared with the tensor when on the cpu)."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         return self._backend.to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        if self.device.type != "cpu":  # as PyTorch: no hidden copy from a device
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy implicitly: use "
+                "Tensor.numpy() or .cpu() to copy it to host memory first"
+            )
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
@@ -343,6 +350,7 @@ class Tensor:
         self._version += 1  # nodes that saved this tensor will notice the change
 
     def _inplace(self, name, update, *operands):
+        check_same_device(name, self, *operands)
         self._check_inplace(name, *operands)
         raw = [o.data if isinstance(o, Tensor) else o for o in operands]
         update(self.data, *raw)
@@ -399,6 +407,8 @@ class Tensor:
         def update(a, v):
             a[_raw_key(key, self)] = v
 
+        if isinstance(value, Tensor) and value._backend is not self._backend:
+            value = value.to(self.device)  # as copy_ does (and PyTorch)
         self._inplace("setitem", update, value)
 
     __iadd__ = add_
@@ -472,6 +482,7 @@ class Tensor:
 
     # --- comparisons and logic: boolean results, no gradient ------------------------
     def _compare(self, other, compare):
+        check_same_device("comparison", self, other)
         other = other.data if isinstance(other, Tensor) else other
         return self._wrap(compare(self.data, other))
 
@@ -995,8 +1006,9 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, *, backend):
         ctx.source = ctx.backend.device
+        host = ctx.backend.to_numpy(x)  # between devices, through host memory
         ctx.backend = backend  # the output lives on the new device
-        return backend.asarray(x)
+        return backend.asarray(host)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1038,7 +1050,9 @@ def _raw_key(key, tensor):
     if isinstance(key, Tensor):
         if key.device != tensor.device:
             raise RuntimeError(
-                f"index on {key.device} used for a tensor on {tensor.device}: move it first"
+                f"indexing: an index on {key.device} was used for a tensor on "
+                f"{tensor.device} (in x[index], gather, index_select, Embedding): move it "
+                f"with .to('{tensor.device}')"
             )
         return key.data
     if isinstance(key, list):
@@ -1074,9 +1088,7 @@ def _check_numbers(data):
 
 def _device_of_array(data):
     """The device of an existing array (a CuPy array stays on its GPU), else the default."""
-    if type(data).__module__.startswith("cupy"):
-        return f"cuda:{data.device.id}"
-    return get_default_device()
+    return device_of_array(data, get_default_device())
 
 
 _AS_IS += (Tensor,)

@@ -98,3 +98,20 @@ def test_bench_hands_its_options_to_the_benchmark_suite(capsys):
         main(["bench", "--help"])
     assert stop.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_the_demo_on_the_strict_device_reaches_the_cpus_accuracy(tmp_path, capsys):
+    # strict follows CuPy's rules: this is the GPU code path of the whole demo (split,
+    # scaler, fit with early stopping and checkpoints, load, test), run without a GPU.
+    accuracies = {}
+    for device in ("cpu", "strict"):
+        out = tmp_path / device
+        args = ["demo", "--device", device, "--epochs", "6", "--quiet", "--out", str(out)]
+        assert main(args) == 0
+        printed = capsys.readouterr().out
+        assert f"on {device}, seed 0" in printed
+        accuracies[device] = float(re.search(r"test accuracy: ([0-9.]+)", printed)[1])
+    assert accuracies["cpu"] > 0.9
+    # the same data, split and initial weights; dropout draws from each device's own
+    # generator, so the runs differ a little: within 2% of the 360 test digits
+    assert accuracies["strict"] == pytest.approx(accuracies["cpu"], abs=0.02)

@@ -32,6 +32,8 @@ edges to the inputs' nodes and what the forward pass saved.
 
 from __future__ import annotations
 
+import types
+
 from minigrad.autograd.mode import mode
 
 _OUTPUT = object()  # marks "the output of this op" among the saved values
@@ -178,6 +180,14 @@ def _default_backend():
     from minigrad.backend import get_backend, get_default_device
 
     return get_backend(get_default_device())
+
+
+def check_same_device(name: str, *values) -> None:
+    """For code that reads tensors' arrays itself (not through ``apply``): the same clear
+    error as an op gives when its tensors are on different devices."""
+    tensors = [v for v in values if isinstance(v, _Tensor)]
+    if any(t._backend is not tensors[0]._backend for t in tensors):
+        _raise_mixed_devices(types.SimpleNamespace(__name__=name), values, _Tensor)
 
 
 def _raise_mixed_devices(fn, args, Tensor):

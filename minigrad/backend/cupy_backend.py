@@ -23,6 +23,7 @@ class CupyBackend:
     """CuPy on one GPU, with the same names as NumpyBackend."""
 
     name = "cuda"
+    reads_wait = True  # a read to the host waits for the queued kernels (backend/deferred.py)
 
     def __init__(self, index=0):
         cupy, count = _import_cupy()

@@ -21,7 +21,9 @@ import math
 import warnings
 
 from minigrad import dtypes
+from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
+from minigrad.backend import deferred
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
@@ -330,6 +332,7 @@ def batch_norm(
 def _update_running_stats(input, running_mean, running_var, dims, momentum, count):
     """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
     xp = input.xp
+    check_same_device("batch_norm", input, running_mean, running_var)
     with no_grad():
         if running_mean is not None:
             mean = xp.mean(input.data, axis=dims)
@@ -386,15 +389,24 @@ def one_hot(tensor, num_classes: int = -1):
 
 
 def _check_indices(indices, low, high, name, what, ignore=None):
-    """Raise a clear IndexError naming the first index outside [low, high)."""
+    """Raise a clear IndexError naming the first index outside [low, high); on a device
+    whose reads wait for it, inside ``fit``, at its next read (backend/deferred.py)."""
     data = indices.data
     bad = (data < low) | (data >= high)
     if ignore is not None:
         bad &= data != ignore
-    if indices.numel() and bool(bad.any()):
+
+    def error():
         value = int(data[bad].reshape(-1)[0])
         allowed = f"{low}..{high - 1}" + ("" if ignore is None else f", or {ignore} (ignored)")
-        raise IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+        return IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+
+    if not indices.numel():
+        return
+    if indices._backend.reads_wait and deferred.active():  # (fit: no read per batch)
+        deferred.defer(bad.any(), error)
+    elif bool(bad.any()):
+        raise error()
 
 
 # --- losses ------------------------------------------------------------------------
@@ -532,6 +544,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     2.0
     """
     _check_reduction(reduction, "nll_loss")
+    check_same_device("nll_loss", input, target, weight)
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]

@@ -614,7 +614,7 @@ def _move(tensor, backend, dtype):
     it holds floats (integer buffers such as num_batches_tracked keep their type)."""
     array = tensor.data
     if backend is not None and backend is not tensor._backend:
-        array = backend.asarray(array)
+        array = backend.asarray(tensor._backend.to_numpy(array))  # through host memory
         tensor._backend = backend
     if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)

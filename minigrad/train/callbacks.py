@@ -4,7 +4,9 @@ A callback subclasses ``Callback`` and overrides the hooks it needs::
 
     on_train_begin(logs)        once, before the first epoch
     on_epoch_begin(epoch, logs)
-    on_batch_end(batch, logs)   after each optimizer step; logs: {"loss": batch loss}
+    on_batch_end(batch, logs)   after each optimizer step; logs: {"loss": the batch's
+                                loss, a 0-d tensor on the device (float() of it reads
+                                it back: on a GPU, a wait), "size": its sample count}
     on_epoch_end(epoch, logs)   after validation; logs: this epoch's numbers
     on_train_end(logs)          once, at the end (also after early stopping)
 

