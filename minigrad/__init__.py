@@ -46,7 +46,9 @@ from minigrad.factories import (
     zeros,
     zeros_like,
 )
+from minigrad.ops.einsum import einsum
 from minigrad.ops.elementwise import maximum, minimum, where
+from minigrad.keywords import with_aliases
 from minigrad.ops.shape import cat, stack
 from minigrad.random import manual_seed
 from minigrad.tensor import Tensor
@@ -84,5 +86,14 @@ reshape, flatten, transpose, permute = (
 squeeze, unsqueeze, flip, gather = Tensor.squeeze, Tensor.unsqueeze, Tensor.flip, Tensor.gather
 masked_fill, index_select = Tensor.masked_fill, Tensor.index_select
 split, chunk, broadcast_to = Tensor.split, Tensor.chunk, Tensor.broadcast_to
+unflatten, tril, triu = Tensor.unflatten, Tensor.tril, Tensor.triu
+floor, ceil, trunc, sign = Tensor.floor, Tensor.ceil, Tensor.trunc, Tensor.sign
+round = Tensor.round  # noqa: A001
+floor_divide, remainder = Tensor.floor_divide, Tensor.remainder
+cumsum, cumprod = Tensor.cumsum, Tensor.cumprod
+sort, argsort, topk, nonzero = Tensor.sort, Tensor.argsort, Tensor.topk, Tensor.nonzero
+scatter, scatter_add, index_add = Tensor.scatter, Tensor.scatter_add, Tensor.index_add
+isclose, allclose = Tensor.isclose, Tensor.allclose
+cat, stack = with_aliases(cat), with_aliases(stack)  # axis= for dim=, as the methods take
 
 __version__ = "0.1.0"

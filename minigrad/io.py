@@ -122,6 +122,16 @@ def write_atomic(path, data: bytes) -> None:
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # else mkstemp would name its hidden temporary file
+        raise FileNotFoundError(
+            f"cannot save to {path!r}: the folder {os.path.dirname(path)!r} does not exist; "
+            "create it first (os.makedirs(folder, exist_ok=True))"
+        )
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"cannot save to {path!r}: it is a folder; give a file name in it, such as "
+            f"{os.path.join(path, 'model.safetensors')!r}"
+        )
     mode = _file_mode(path)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

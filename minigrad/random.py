@@ -25,11 +25,12 @@ def default_generator():
     return get_backend("cpu").rng
 
 
-def get_rng_state() -> dict:
-    """The cpu generator's state, as JSON-friendly data (for checkpoints)."""
-    return get_backend("cpu").get_rng_state()
+def get_rng_state(device="cpu") -> dict:
+    """The generator's state of ``device`` (dropout on a device draws from its own), as
+    JSON-friendly data (for checkpoints)."""
+    return get_backend(device).get_rng_state()
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore a state returned by ``get_rng_state``."""
-    get_backend("cpu").set_rng_state(state)
+def set_rng_state(state: dict, device="cpu") -> None:
+    """Restore a state returned by ``get_rng_state(device)``."""
+    get_backend(device).set_rng_state(state)

@@ -22,14 +22,20 @@ import numpy
 
 from minigrad import dtypes
 from minigrad.autograd import engine
-from minigrad.autograd.function import Function, _register_tensor_class
+from minigrad.autograd.function import Function, _register_tensor_class, check_same_device
 from minigrad.autograd.mode import mode
-from minigrad.backend import Device, get_backend, get_default_device
+from minigrad.backend import Device, deferred, device_of_array, get_backend, get_default_device
+from minigrad.keywords import accept_aliases
+from minigrad.ops import cumulative as C
 from minigrad.ops import elementwise as E
 from minigrad.ops import index as I
 from minigrad.ops import linalg as L
 from minigrad.ops import reduce as R
+from minigrad.ops import rounding as Round
+from minigrad.ops import scatter as Scatter
 from minigrad.ops import shape as S
+from minigrad.ops import sorting as Sort
+from minigrad.ops import triangular as Tri
 from minigrad.ops.broadcast import BroadcastTo
 
 _AS_IS = (int, float)  # op inputs that need no conversion (Tensor joins below)
@@ -62,6 +68,8 @@ class Tensor:
         backend = get_backend(device)
         if isinstance(data, Tensor):
             data = data.data
+        elif getattr(data, "dtype", None) is None or data.dtype.kind in "USO":
+            _check_numbers(data)
         if dtype is None and not hasattr(data, "dtype"):
             dtype = dtypes.infer_dtype(data)
         self._become_leaf(backend.asarray(data, dtype=dtypes.as_dtype(dtype), copy=True), backend)
@@ -169,6 +177,7 @@ class Tensor:
     # --- getting values out -----------------------------------------------------
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         if self.numel() != 1:
             raise RuntimeError(
                 f"item(): a tensor with {self.numel()} elements cannot be converted to a "
@@ -181,9 +190,15 @@ class Tensor:
 
     def numpy(self):
         """The values as a NumPy array (shared with the tensor when on the cpu)."""
+        deferred.run_deferred_checks()  # a read from a device: its deferred checks first
         return self._backend.to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        if self.device.type != "cpu":  # as PyTorch: no hidden copy from a device
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy implicitly: use "
+                "Tensor.numpy() or .cpu() to copy it to host memory first"
+            )
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
@@ -246,6 +261,9 @@ class Tensor:
 
     def double(self) -> Tensor:
         return self.astype(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.astype(dtypes.float16)
 
     def long(self) -> Tensor:
         return self.astype(dtypes.int64)
@@ -332,6 +350,7 @@ class Tensor:
         self._version += 1  # nodes that saved this tensor will notice the change
 
     def _inplace(self, name, update, *operands):
+        check_same_device(name, self, *operands)
         self._check_inplace(name, *operands)
         raw = [o.data if isinstance(o, Tensor) else o for o in operands]
         update(self.data, *raw)
@@ -388,6 +407,8 @@ class Tensor:
         def update(a, v):
             a[_raw_key(key, self)] = v
 
+        if isinstance(value, Tensor) and value._backend is not self._backend:
+            value = value.to(self.device)  # as copy_ does (and PyTorch)
         self._inplace("setitem", update, value)
 
     __iadd__ = add_
@@ -461,6 +482,7 @@ class Tensor:
 
     # --- comparisons and logic: boolean results, no gradient ------------------------
     def _compare(self, other, compare):
+        check_same_device("comparison", self, other)
         other = other.data if isinstance(other, Tensor) else other
         return self._wrap(compare(self.data, other))
 
@@ -508,8 +530,18 @@ class Tensor:
     def isfinite(self):
         return self._wrap(self.xp.isfinite(self.data))
 
-    def sign(self):
-        return self._wrap(self.xp.sign(self.data))
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Elementwise |self - other| <= atol + rtol |other| (a boolean tensor).
+
+        >>> Tensor([1.0, 2.0]).isclose(Tensor([1.0 + 1e-7, 2.1])).tolist()
+        [True, False]
+        """
+        other = other.data if isinstance(other, Tensor) else other
+        return self._wrap(self.xp.isclose(self.data, other, rtol, atol, equal_nan))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        """True when every element is close to ``other`` (see ``isclose``)."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
@@ -524,6 +556,37 @@ class Tensor:
             return self._wrap(find(self.data).astype(dtypes.int64))
         dim = R._single_dim(dim, self.ndim, find.__name__)
         return self._wrap(find(self.data, axis=dim, keepdims=keepdim).astype(dtypes.int64))
+
+    # --- rounding: a derivative of 0 between the steps (ops/rounding.py) ---------------
+    def floor(self):
+        return Round.Rounding.apply(self, how="floor")
+
+    def ceil(self):
+        return Round.Rounding.apply(self, how="ceil")
+
+    def trunc(self):
+        return Round.Rounding.apply(self, how="trunc")
+
+    def round(self, decimals=0):
+        """Round to ``decimals`` places, halves to even (as PyTorch and NumPy)."""
+        return Round.Rounding.apply(self, how="round", decimals=decimals)
+
+    def sign(self):
+        return Round.Rounding.apply(self, how="sign")
+
+    def __floordiv__(self, other):
+        return Round.floor_divide(self, self._operand(other))
+
+    def __rfloordiv__(self, other):
+        return Round.floor_divide(self._operand(other), self)
+
+    def __mod__(self, other):
+        return Round.Remainder.apply(self, self._operand(other))
+
+    def __rmod__(self, other):
+        return Round.Remainder.apply(self._operand(other), self)
+
+    floor_divide, remainder = __floordiv__, __mod__
 
     # --- elementwise math -----------------------------------------------------------
     def exp(self):
@@ -591,11 +654,18 @@ class Tensor:
         return E.where(mask, value, self)
 
     # --- reductions -------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """The sum over ``dim``; with ``dtype``, the input is converted to it first.
 
-    def mean(self, dim=None, keepdim=False):
-        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+        >>> Tensor([True, True]).sum(dtype=dtypes.float32).item()
+        2.0
+        """
+        x = self if dtype is None else self.astype(dtype)
+        return R.Sum.apply(x, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.astype(dtype)
+        return R.Mean.apply(x, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, correction=1, keepdim=False, unbiased=None):
         """Variance; unbiased (divides by N - 1) by default, as in PyTorch."""
@@ -649,6 +719,33 @@ class Tensor:
 
     def norm(self, p=2, dim=None, keepdim=False):
         return R.norm(self, p, dim, keepdim)
+
+    # --- running sums and products, sorting (ops/cumulative.py, ops/sorting.py) -------
+    def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim``: y_i = x_0 + ... + x_i.
+
+        >>> Tensor([1, 2, 3]).cumsum(0).tolist()
+        [1, 3, 6]
+        """
+        x = self if dtype is None else self.astype(dtype)
+        return C.Cumsum.apply(x, dim=dim)
+
+    def cumprod(self, dim, dtype=None):
+        """Running products along ``dim``: y_i = x_0 * ... * x_i."""
+        x = self if dtype is None else self.astype(dtype)
+        return C.Cumprod.apply(x, dim=dim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return Sort.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return Sort.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return Sort.topk(self, k, dim, largest, sorted)
+
+    def nonzero(self, as_tuple=False):
+        return Sort.nonzero(self, as_tuple)
 
     # --- shape --------------------------------------------------------------------
     def reshape(self, *shape):
@@ -740,6 +837,37 @@ class Tensor:
     def pad(self, pad, value=0.0):
         return S.Pad.apply(self, pad=tuple(pad), value=value)
 
+    def unflatten(self, dim, sizes):
+        """Split dimension ``dim`` into ``sizes`` (one of them may be -1).
+
+        >>> Tensor([[1.0] * 6]).unflatten(1, (2, 3)).shape
+        (1, 2, 3)
+        """
+        dim = R._single_dim(dim, self.ndim, "unflatten")
+        inner = S.infer_shape(sizes, self.shape[dim], "unflatten")
+        return self.reshape(self.shape[:dim] + inner + self.shape[dim + 1 :])
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped (a batch of matrices, each transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"mT: the tensor needs at least 2 dimensions (a matrix), got shape {self.shape}"
+            )
+        return self.transpose(-2, -1)
+
+    def contiguous(self):
+        """This tensor if its array is laid out row by row (C order), else such a copy."""
+        return self if self.data.flags.c_contiguous else Clone.apply(self)
+
+    def tril(self, diagonal=0):
+        """The elements on and below the ``diagonal``-th diagonal; zeros above."""
+        return Tri.Triangle.apply(self, upper=False, diagonal=diagonal)
+
+    def triu(self, diagonal=0):
+        """The elements on and above the ``diagonal``-th diagonal; zeros below."""
+        return Tri.Triangle.apply(self, upper=True, diagonal=diagonal)
+
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
         return I.GetItem.apply(self, key=_raw_key(key, self))
@@ -752,6 +880,99 @@ class Tensor:
         """The slices at positions ``index`` (1-D integers) along ``dim``."""
         dim = dim % self.ndim
         return self[(slice(None),) * dim + (_raw_key(index, self),)]
+
+    # --- writing into chosen places (ops/scatter.py) -------------------------------
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy with y[i][index[i][j]] = src[i][j] for dim=1 (or ``value`` there).
+
+        >>> Tensor([0.0, 0.0, 0.0]).scatter(0, Tensor([2]), Tensor([5.0])).tolist()
+        [0.0, 0.0, 5.0]
+        """
+        if reduce is not None:
+            raise NotImplementedError(
+                f"scatter: reduce={reduce!r} is not supported; use scatter_add for 'add'"
+            )
+        if (src is None) == (value is None):
+            raise TypeError("scatter: give exactly one of src (a tensor) and value (a number)")
+        source = src if src is not None else value
+        if not isinstance(source, Tensor) and type(source) not in (int, float):
+            raise TypeError(
+                f"scatter: src must be a Tensor or a number, got {type(source).__name__}"
+            )
+        index = _raw_key(index, self)
+        return Scatter.Scatter.apply(self, source, dim=self._dim(dim, "scatter"), index=index)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with src[i][j] added at y[i][index[i][j]] for dim=1 (repeats add up)."""
+        index = _raw_key(index, self)
+        return Scatter.ScatterAdd.apply(self, src, dim=self._dim(dim, "scatter_add"), index=index)
+
+    def index_add(self, dim, index, source, alpha=1):
+        """A copy with alpha * source[..., k, ...] added at [..., index[k], ...] along dim."""
+        index = _raw_key(index, self)
+        dim = self._dim(dim, "index_add")
+        return Scatter.IndexAddSlices.apply(self, source, dim=dim, index=index, alpha=alpha)
+
+    def _dim(self, dim, op):
+        """One dimension of this tensor as a non-negative int (0 for a 0-d tensor)."""
+        axis = R._single_dim(dim, self.ndim, op)
+        return 0 if axis is None else axis
+
+    # --- new tensors like this one (its dtype and device unless told otherwise) -------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A tensor of ``data``, with this one's dtype and device by default.
+
+        >>> Tensor([1.0]).new_tensor([2, 3]).tolist()
+        [2.0, 3.0]
+        """
+        if isinstance(data, Tensor):
+            data = data.data
+        return Tensor(
+            data,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        dtype = self.dtype if dtype is None else dtypes.as_dtype(dtype)
+        backend = self._backend if device is None else get_backend(device)
+        out = Tensor._make(backend.xp.full(_sizes((size,)), fill_value, dtype), backend)
+        out.requires_grad = requires_grad
+        return out
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size``, with this tensor's dtype and device by default."""
+        return self.new_full(_sizes(size), 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size``, with this tensor's dtype and device by default."""
+        return self.new_full(_sizes(size), 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(_sizes(size), 0, dtype, device, requires_grad)
+
+    # --- filling with random numbers in place (for initialising weights) --------------
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with values drawn uniformly from [a, b), from the device's seeded generator."""
+        self._check_random_fill("uniform_")
+        self.data[...] = self._backend.rand(self.shape, self._draw_dtype()) * (b - a) + a
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with values drawn from a normal distribution N(mean, std^2)."""
+        self._check_random_fill("normal_")
+        self.data[...] = self._backend.randn(self.shape, self._draw_dtype()) * std + mean
+        return self
+
+    def _check_random_fill(self, name):
+        if self.dtype.kind != "f":
+            raise TypeError(f"{name}: only floating tensors can be filled, got {self.dtype}")
+        self._check_inplace(name)
+
+    def _draw_dtype(self):
+        """The dtype to draw random numbers in (the generators make float32 and float64)."""
+        return self.dtype if self.dtype == dtypes.float64 else dtypes.float32
 
 
 class Clone(Function):
@@ -785,8 +1006,9 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, *, backend):
         ctx.source = ctx.backend.device
+        host = ctx.backend.to_numpy(x)  # between devices, through host memory
         ctx.backend = backend  # the output lives on the new device
-        return backend.asarray(x)
+        return backend.asarray(host)
 
     @staticmethod
     def backward(ctx, grad):
@@ -828,7 +1050,9 @@ def _raw_key(key, tensor):
     if isinstance(key, Tensor):
         if key.device != tensor.device:
             raise RuntimeError(
-                f"index on {key.device} used for a tensor on {tensor.device}: move it first"
+                f"indexing: an index on {key.device} was used for a tensor on "
+                f"{tensor.device} (in x[index], gather, index_select, Embedding): move it "
+                f"with .to('{tensor.device}')"
             )
         return key.data
     if isinstance(key, list):
@@ -838,12 +1062,35 @@ def _raw_key(key, tensor):
     return key
 
 
+def _check_numbers(data):
+    """A tensor holds numbers: text, ragged lists and other objects get an error that
+    says what to give instead."""
+    try:
+        kind = numpy.asarray(data).dtype.kind
+    except ValueError:  # NumPy cannot make one array of it: rows of different lengths
+        kind = "ragged"
+    shown = repr(data) if len(repr(data)) <= 60 else repr(data)[:57] + "..."
+    if kind in "US":
+        raise TypeError(
+            f"cannot make a tensor from text {shown}: a tensor holds numbers. Turn text "
+            "into numbers first: minigrad.data.LabelEncoder or OneHotEncoder for "
+            "categories, a tokenizer (CharTokenizer, WordTokenizer, BPETokenizer) with a "
+            "Vocab for sentences"
+        )
+    if kind in ("O", "ragged"):
+        error = ValueError if kind == "ragged" else TypeError
+        raise error(
+            f"cannot make a tensor from {shown} (a {type(data).__name__}): give a number, "
+            "nested lists of numbers whose rows have equal lengths (pad_sequences pads "
+            "token lists), or an array"
+        )
+
+
 def _device_of_array(data):
     """The device of an existing array (a CuPy array stays on its GPU), else the default."""
-    if type(data).__module__.startswith("cupy"):
-        return f"cuda:{data.device.id}"
-    return get_default_device()
+    return device_of_array(data, get_default_device())
 
 
 _AS_IS += (Tensor,)
 _register_tensor_class(Tensor)
+accept_aliases(Tensor)  # axis= for dim=, keepdims= for keepdim=, as PyTorch accepts

@@ -72,6 +72,25 @@ def test_no_command_prints_help(capsys):
         main(["demo", "--model", "resnet"])
 
 
+def test_demo_help_explains_every_option():
+    result = subprocess.run(
+        [sys.executable, "-m", "minigrad", "demo", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "8x8 handwritten digits" in text and "examples:" in text
+    # Each option's explanation: the text from its flag to the next option's line.
+    options = re.split(r"\n  (?=-)", text.split("options:")[1].split("examples:")[0])
+    explained = {p.split()[0].rstrip(","): " ".join(p.split()[1:]) for p in options if p.strip()}
+    flags = ["--model", "--device", "--epochs", "--seed", "--out", "--quiet"]
+    for flag in flags:
+        assert len(explained[flag]) > 50, (flag, explained[flag])
+    for flag in flags[:-1]:  # every option with a value says its default
+        assert "Default:" in explained[flag], flag
+    assert "mlp (" in explained["--model"] and "cnn (" in explained["--model"]
+    assert "data split" in explained["--seed"] and "initial weights" in explained["--seed"]
+
+
 def test_bench_hands_its_options_to_the_benchmark_suite(capsys):
     from minigrad.cli import main
 
@@ -79,3 +98,20 @@ def test_bench_hands_its_options_to_the_benchmark_suite(capsys):
         main(["bench", "--help"])
     assert stop.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_the_demo_on_the_strict_device_reaches_the_cpus_accuracy(tmp_path, capsys):
+    # strict follows CuPy's rules: this is the GPU code path of the whole demo (split,
+    # scaler, fit with early stopping and checkpoints, load, test), run without a GPU.
+    accuracies = {}
+    for device in ("cpu", "strict"):
+        out = tmp_path / device
+        args = ["demo", "--device", device, "--epochs", "6", "--quiet", "--out", str(out)]
+        assert main(args) == 0
+        printed = capsys.readouterr().out
+        assert f"on {device}, seed 0" in printed
+        accuracies[device] = float(re.search(r"test accuracy: ([0-9.]+)", printed)[1])
+    assert accuracies["cpu"] > 0.9
+    # the same data, split and initial weights; dropout draws from each device's own
+    # generator, so the runs differ a little: within 2% of the 360 test digits
+    assert accuracies["strict"] == pytest.approx(accuracies["cpu"], abs=0.02)

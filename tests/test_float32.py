@@ -233,6 +233,40 @@ FUNCTION_FORMS = [
     Case("where", lambda a, b: minigrad.where(a.detach() > 1.0, a, b), [(2, 3), (3,)]),
     Case("cat", lambda a, b: minigrad.cat([a, b], 0), [(2, 3), (1, 3)]),
     Case("stack", lambda a, b: minigrad.stack([a, b], 1), [(2, 3), (2, 3)]),
+    Case("floor", lambda x: minigrad.floor(x) + x),
+    Case("ceil", lambda x: minigrad.ceil(x) * x),
+    Case("trunc", lambda x: minigrad.trunc(x) * x),
+    Case("round", lambda x: (minigrad.round(x) * x, minigrad.round(x, decimals=1) * x)),
+    Case("sign", lambda x: minigrad.sign(x - 1.0) * x),
+    Case("floor_divide", lambda x: minigrad.floor_divide(x, 0.5) * x),
+    Case("remainder", lambda a, b: minigrad.remainder(a, b) + a % 0.3 + 2 % b, [(2, 3), (3,)]),
+    Case("cumsum", lambda x: minigrad.cumsum(x, 1)),
+    Case("cumprod", lambda x: minigrad.cumprod(x, 0)),
+    Case("tril", lambda x: minigrad.tril(x, 1)),
+    Case("triu", lambda x: minigrad.triu(x)),
+    Case("unflatten", lambda x: minigrad.unflatten(x, 1, (3, 1))),
+    Case("sort", lambda x: minigrad.sort(x, 1, descending=True).values),
+    Case("argsort", lambda x: x * minigrad.argsort(x, 1).float()),
+    Case("topk", lambda x: minigrad.topk(x, 2).values),
+    Case("nonzero", lambda x: x * minigrad.nonzero(x > 1.0).sum().float()),
+    Case("scatter", lambda x: minigrad.scatter(x, 1, minigrad.tensor([[2], [0]]), x[:, :1] * 2)),
+    Case(
+        "scatter_add",
+        lambda x: minigrad.scatter_add(x, 1, minigrad.tensor([[2, 2], [0, 1]]), x[:, :2]),
+    ),
+    Case("index_add", lambda x: minigrad.index_add(x, 0, minigrad.tensor([1, 1]), x, alpha=0.5)),
+    Case("isclose", lambda x: x * minigrad.isclose(x, x * 1.0)),
+    Case("allclose", lambda x: x * float(minigrad.allclose(x, x))),
+    Case("einsum", lambda a, b: minigrad.einsum("ij,kj->ik", a, b), [(2, 3), (4, 3)]),
+    Case(
+        "einsum_trace_and_broadcast",
+        lambda a, b: minigrad.einsum("ii,...->...", a, b),
+        [(2, 2), (3,)],
+    ),
+    Case("half_and_back", lambda x: x.half().float() * 2.0 + x.contiguous() + x.T.mT),
+    Case("new_tensors", lambda x: x + x.new_ones(3) + x.new_tensor([1, 2, 3]) + x.new_zeros(1)),
+    Case("random_fills", lambda x: x * x.detach().clone().uniform_(-1, 1).normal_(0.5, 0.1)),
+    Case("sum_mean_dtype", lambda x: (x.sum(dtype=F32), x.mean(dim=0, dtype=F32))),
     # Tensor methods and operators the op table leaves out
     Case("radd_rmul_scalar", lambda x: 1.5 + 2 * x + x * 3 - 1),
     Case("rmatmul", lambda a, b: a.__rmatmul__(b), [(3, 2), (2, 3)]),
@@ -253,7 +287,7 @@ FUNCTION_FORMS = [
 ]
 
 # Function forms that are not differentiable (they return int64 indices).
-NOT_FLOAT_FUNCTION_FORMS = {"argmax", "argmin"}
+NOT_FLOAT_FUNCTION_FORMS = {"argmax", "argmin"}  # (argsort, nonzero: used in a float row)
 
 
 def function_form_names():
@@ -397,6 +431,10 @@ LAYERS = [
     LayerCase("Softmax", lambda: nn.Softmax(dim=1), x(2, 3)),
     LayerCase("LogSoftmax", lambda: nn.LogSoftmax(dim=-1), x(2, 3)),
     LayerCase("Softplus", lambda: nn.Softplus(beta=2.0, threshold=1.0), x(2, 3)),
+    LayerCase("SiLU", lambda: nn.SiLU(), x(2, 3)),
+    LayerCase("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d((2, 3)), x(2, 2, 5, 4)),
+    LayerCase("Upsample", lambda: nn.Upsample(scale_factor=1.5, mode="bilinear"), x(1, 2, 3, 3)),
+    LayerCase("Upsample[nearest]", lambda: nn.Upsample(size=(4, 5)), x(1, 2, 3, 3)),
     LayerCase(
         "Sequential",
         lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1)),
@@ -598,6 +636,31 @@ FUNCTIONAL = [
     ),
     FunctionalCase("avg_pool2d", lambda x: F.avg_pool2d(x, 2), tensors((2, 2, 4, 4))),
     FunctionalCase(
+        "adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, 3), tensors((2, 2, 5, 4))
+    ),
+    FunctionalCase(
+        "interpolate",
+        lambda x: (
+            F.interpolate(x, scale_factor=2),
+            F.interpolate(x, size=(3, 5), mode="bilinear", align_corners=True),
+            F.interpolate(x[0], scale_factor=0.5, mode="linear"),
+        ),
+        tensors((1, 2, 4, 4)),
+    ),
+    FunctionalCase("silu", F.silu, tensors((2, 3))),
+    FunctionalCase("silu[0-d]", F.silu, tensors(())),
+    FunctionalCase("normalize", lambda x: F.normalize(x, dim=-1), tensors((2, 3))),
+    FunctionalCase("cosine_similarity", F.cosine_similarity, tensors((2, 3), (1, 3))),
+    FunctionalCase(
+        "kl_div",
+        lambda x, t: (
+            F.kl_div(x.log_softmax(1), t.softmax(1), reduction="batchmean"),
+            F.kl_div(x, t, reduction="sum", log_target=True),
+            F.kl_div(x, t.softmax(1), reduction="none"),
+        ),
+        tensors((2, 3), (2, 3)),
+    ),
+    FunctionalCase(
         "scaled_dot_product_attention",
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=0.3),
         tensors((2, 3, 4), (2, 5, 4), (2, 5, 2)),
@@ -727,6 +790,13 @@ OPTIMIZERS = [
         "SGD", lambda p: optim.SGD(p, lr=0.1), lambda o: lr_scheduler.StepLR(o, step_size=2)
     ),
     OptimizerCase(
+        "SGD[chained schedulers]",
+        lambda p: optim.SGD(p, lr=0.1),
+        lambda o: lr_scheduler.ChainedScheduler(
+            [lr_scheduler.StepLR(o, step_size=2), lr_scheduler.ExponentialLR(o, gamma=0.9)]
+        ),
+    ),
+    OptimizerCase(
         "SGD[momentum, dampening, weight_decay, l1]",
         lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-2, l1=1e-3),
         lambda o: lr_scheduler.MultiStepLR(o, milestones=[1, 2], gamma=0.5),
@@ -775,7 +845,10 @@ def _classes_in(module, base):
     return {
         name
         for name, value in vars(module).items()
-        if inspect.isclass(value) and issubclass(value, base) and value is not base
+        if inspect.isclass(value)
+        and issubclass(value, base)
+        and value is not base
+        and not name.startswith("_")  # a private base class, such as _Composite
     }
 
 

@@ -13,6 +13,10 @@ def test_there_are_tutorials():
     assert TUTORIALS, "tutorials/ should hold numbered tutorials"
 
 
+@pytest.mark.cpu_only(
+    "a tutorial runs in its own process on the cpu, whatever MINIGRAD_DEVICE says: a second "
+    "run would test nothing new"
+)
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_tutorial_runs(path, tmp_path):
     result = subprocess.run(

@@ -20,6 +20,8 @@ import sys
 from minigrad.autograd.function import Context, _check_finite, _tensor_class
 from minigrad.autograd.mode import mode, set_grad_enabled
 
+_after_backward = []  # what hooks asked to run once the current backward pass is done
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf of the graph.
@@ -33,7 +35,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors, grads = _roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
     only = None if inputs is None else {id(t) for t in _as_list(inputs)}
-    _run(tensors, grads, retain, create_graph, capture=None, only=only)
+    try:
+        _run(tensors, grads, retain, create_graph, capture=None, only=only)
+        callbacks = list(_after_backward)
+    finally:
+        _after_backward.clear()
+    for callback in callbacks:
+        callback()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once, when the backward pass now running has filled every .grad.
+
+    Called from a hook; a callback already queued is not queued twice. This is how
+    ``DistributedDataParallel`` averages the gradients as soon as all are there
+    (PyTorch's engine has the same ``queue_callback``). ``grad()`` fills no
+    ``.grad``, so it drops what was queued during it.
+    """
+    if callback not in _after_backward:
+        _after_backward.append(callback)
 
 
 def grad(
@@ -55,7 +75,10 @@ def grad(
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
     retain = create_graph if retain_graph is None else retain_graph
     capture = {id(t): None for t in inputs}
-    _run(outputs, grads, retain, create_graph, capture=capture, only=None, inputs=inputs)
+    try:
+        _run(outputs, grads, retain, create_graph, capture=capture, only=None, inputs=inputs)
+    finally:
+        _after_backward.clear()
     result = []
     for i, t in enumerate(inputs):
         g = capture[id(t)]
@@ -126,9 +149,10 @@ def _count_senders(roots):
 def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
     """Push gradients from the roots down to the leaves (or to ``capture``)."""
     node_grads = {}  # node -> gradient of its output, summed over every path
+    hooked = {}  # leaf with hooks -> its gradient so far (see _deliver_to_leaf)
     for t, g in zip(tensors, seeds):
         if t.grad_fn is None:
-            _deliver_to_leaf(t, g, capture, only)
+            _deliver_to_leaf(t, g, capture, only, hooked)
         else:
             _add(node_grads, t.grad_fn, g)
     wanted_nodes = {}
@@ -140,13 +164,13 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only, inputs=()):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only)
+        _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only, hooked)
     finally:
         if collecting:
             gc.enable()
 
 
-def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
+def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only, hooked):
     """Call each node's backward in topological order and pass the gradients on.
 
     This loop runs once per op of the graph, so the common path is written out
@@ -164,6 +188,8 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
             if grad is None:  # no gradient came this way: the inputs stop waiting for it
                 input_grads = (None,) * len(node.edges)
             else:
+                if node._saved is None:  # release() ran: a backward went through already
+                    node._raise_freed()
                 if node.hooks or wanted_nodes or node.retained is not None:
                     grad = _before_backward(node, grad, wanted_nodes, capture)
                 if anomaly:
@@ -196,7 +222,9 @@ def _visit(node_grads, wanted_nodes, retain_graph, create_graph, capture, only):
                 if is_node:
                     _add(node_grads, edge, g)
                 else:
-                    _deliver_to_leaf(edge, g, capture, only)
+                    _deliver_to_leaf(edge, g, capture, only, hooked)
+        for leaf, g in hooked.items():  # every path has run: hooks see the whole gradient
+            _accumulate(leaf, _run_hooks(leaf._hooks, g), capture, seen_by_hooks=True)
 
 
 def _before_backward(node, grad, wanted_nodes, capture):
@@ -215,11 +243,29 @@ def _add(grads, key, g):
 
 
 def _run_hooks(hooks, grad):
-    for hook in hooks or ():
+    """Each hook in the order registered; a hook's return value (unless None) replaces
+    the gradient that the next hook, and the graph below, sees."""
+    for hook in hooks:
         new = hook(grad)
         if new is not None:
+            _check_hook_result(hook, new, grad)
             grad = new
     return grad
+
+
+def _check_hook_result(hook, new, grad):
+    """A replacement gradient must be a Tensor of the gradient's shape (as in PyTorch)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, _tensor_class()):
+        raise TypeError(
+            f"hook {name!r} returned a {type(new).__name__}: a hook returns a Tensor to "
+            "replace the gradient, or None to keep it"
+        )
+    if new.shape != grad.shape:
+        raise RuntimeError(
+            f"hook {name!r} has changed the size of the gradient: it returned shape "
+            f"{tuple(new.shape)} for a gradient of shape {tuple(grad.shape)}"
+        )
 
 
 def _retain(node, grad):
@@ -229,20 +275,36 @@ def _retain(node, grad):
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
-def _deliver_to_leaf(leaf, g, capture, only):
-    """Give a leaf its gradient: into ``capture`` for grad(), else into ``.grad``."""
-    g = _run_hooks(leaf._hooks, g)
+def _deliver_to_leaf(leaf, g, capture, only, hooked):
+    """Give a leaf its gradient: into ``capture`` for grad(), else into ``.grad``.
+
+    A leaf with hooks first gathers its gradient from every path in ``hooked``: its
+    hooks run once, on the sum, when the pass ends (as PyTorch's do), so that a hook
+    that clips or logs sees the whole gradient rather than one path's share.
+    """
+    wanted = capture if capture is not None else only
+    if wanted is not None and id(leaf) not in wanted:
+        return
+    if leaf._hooks:
+        _add(hooked, leaf, g)
+    else:
+        _accumulate(leaf, g, capture)
+
+
+def _accumulate(leaf, g, capture, seen_by_hooks=False):
+    """Add a leaf's gradient to what grad() captured, or to its ``.grad``.
+
+    A gradient that hooks have seen may be kept by them (a list that logs it): it
+    becomes ``.grad`` as a copy, or the next in-place accumulation would change it.
+    """
     if capture is not None:
         key = id(leaf)
-        if key in capture:
-            capture[key] = g if capture[key] is None else capture[key] + g
-        return
-    if only is not None and id(leaf) not in only:
-        return
-    if mode.grad_enabled:  # create_graph: keep the graph of the gradient and of the sum
+        capture[key] = g if capture[key] is None else capture[key] + g
+    elif mode.grad_enabled:  # create_graph: keep the graph of the gradient and of the sum
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        leaf.grad = g.detach() if _owns_alone(g.data) else g.detach()._own()
+        alone = not seen_by_hooks and _owns_alone(g.data)
+        leaf.grad = g.detach() if alone else g.detach()._own()
     else:
         leaf.grad.data += g.data  # accumulate in place: no new array per step
 

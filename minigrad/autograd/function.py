@@ -32,6 +32,8 @@ edges to the inputs' nodes and what the forward pass saved.
 
 from __future__ import annotations
 
+import types
+
 from minigrad.autograd.mode import mode
 
 _OUTPUT = object()  # marks "the output of this op" among the saved values
@@ -81,11 +83,7 @@ class Context:
     def saved_tensors(self) -> tuple:
         """The values given to ``save_for_backward``, as Tensors of the graph."""
         if self._saved is None:  # release() has run
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: {self.name} has "
-                "already freed what it saved. Call .backward(retain_graph=True) the "
-                "first time if you need to backward twice."
-            )
+            self._raise_freed()
         for tensor, version in self._versions:  # changed in place since it was saved?
             if tensor._version != version:
                 self._raise_modified(tensor, version)
@@ -100,6 +98,13 @@ class Context:
         return tuple(values)
 
     saved = saved_tensors  # the shorter name used throughout minigrad's ops
+
+    def _raise_freed(self):
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time: {self.name} has "
+            "already freed what it saved. Call .backward(retain_graph=True) the "
+            "first time if you need to backward twice."
+        )
 
     def _raise_modified(self, tensor, version):
         raise RuntimeError(
@@ -175,6 +180,14 @@ def _default_backend():
     from minigrad.backend import get_backend, get_default_device
 
     return get_backend(get_default_device())
+
+
+def check_same_device(name: str, *values) -> None:
+    """For code that reads tensors' arrays itself (not through ``apply``): the same clear
+    error as an op gives when its tensors are on different devices."""
+    tensors = [v for v in values if isinstance(v, _Tensor)]
+    if any(t._backend is not tensors[0]._backend for t in tensors):
+        _raise_mixed_devices(types.SimpleNamespace(__name__=name), values, _Tensor)
 
 
 def _raise_mixed_devices(fn, args, Tensor):

@@ -1,5 +1,9 @@
 """Where arrays live: one small protocol, a NumPy backend (cpu) and a CuPy one (cuda).
 
+A third backend, "strict" (``minigrad.testing.strict``), follows CuPy's rules in
+host memory so that tests exercise the GPU path without a GPU; like CuPy's, it is
+imported only when its device is first asked for.
+
 Everything above this folder is written once for every device. An op asks the
 backend of its inputs for ``xp`` (the array module: ``numpy`` or ``cupy``) and
 never imports either itself. The few kernels that differ between the two
@@ -12,19 +16,26 @@ libraries are named methods of the backend, not ``if`` statements in ops.
 
 from __future__ import annotations
 
+import importlib
+
 from minigrad.backend.cpu_memory import keep_freed_memory
 from minigrad.backend.device import Device
 from minigrad.backend.numpy_backend import NumpyBackend
+from minigrad.backend.transfers import count_transfers, record_transfer, total_transfers
 
 keep_freed_memory()  # once per process: the next step reuses what this one freed
 
 _backends: dict[str, object] = {"cpu": NumpyBackend()}
+_BACKEND_CLASSES = {  # device type -> where its backend is, imported on first use
+    "cuda": ("minigrad.backend.cupy_backend", "CupyBackend"),  # CuPy is optional
+    "strict": ("minigrad.testing.strict", "StrictBackend"),  # CuPy's rules, for tests
+}
 _default_device = Device("cpu")
 _seed = 0
 
 
 def get_backend(device) -> object:
-    """The backend that holds arrays for ``device`` ("cpu", "cuda", "cuda:1" or a Device).
+    """The backend that holds arrays for ``device`` ("cpu", "cuda:1", "strict" or a Device).
 
     >>> get_backend("cpu").name
     'cpu'
@@ -32,19 +43,29 @@ def get_backend(device) -> object:
     device = Device(device)
     key = str(device)
     if key not in _backends:
-        from minigrad.backend.cupy_backend import CupyBackend  # lazy: CuPy is optional
-
-        _backends[key] = CupyBackend(device.index)
+        module, name = _BACKEND_CLASSES[device.type]
+        _backends[key] = getattr(importlib.import_module(module), name)(device.index)
         _backends[key].seed(_seed)  # a device first used after manual_seed is seeded too
     return _backends[key]
 
 
 def backend_of_array(array) -> object:
     """The backend whose array module made ``array`` (NumPy arrays live on the cpu)."""
+    return get_backend(device_of_array(array, "cpu"))
+
+
+def device_of_array(array, default):
+    """Where ``array`` lives: a CuPy array's GPU, a strict array's device, else ``default``.
+
+    >>> device_of_array([1.0], "cpu")
+    'cpu'
+    """
     device = getattr(array, "device", None)
     if type(array).__module__.startswith("cupy"):
-        return get_backend(f"cuda:{device.id}")
-    return _backends["cpu"]
+        return f"cuda:{device.id}"
+    if isinstance(device, Device):  # the strict device's arrays say so
+        return device
+    return default
 
 
 def concrete(array):
@@ -98,6 +119,10 @@ __all__ = [
     "get_backend",
     "backend_of_array",
     "concrete",
+    "device_of_array",
+    "count_transfers",
+    "record_transfer",
+    "total_transfers",
     "seed_all",
     "initial_seed",
     "get_default_device",

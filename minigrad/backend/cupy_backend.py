@@ -23,6 +23,7 @@ class CupyBackend:
     """CuPy on one GPU, with the same names as NumpyBackend."""
 
     name = "cuda"
+    reads_wait = True  # a read to the host waits for the queued kernels (backend/deferred.py)
 
     def __init__(self, index=0):
         cupy, count = _import_cupy()
@@ -74,6 +75,9 @@ class CupyBackend:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+    def argsort_stable(self, x, axis):
+        return self.xp.argsort(x, axis=axis)  # CuPy's sort is always stable (and takes no kind)
 
     def erf(self, x):
         from cupyx.scipy.special import erf

@@ -1,4 +1,5 @@
-"""Device names, as PyTorch spells them: "cpu", "cuda", "cuda:0"."""
+"""Device names, as PyTorch spells them: "cpu", "cuda", "cuda:0"; and "strict", the
+testing device that follows CuPy's rules in host memory (minigrad/testing/strict.py)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,21 @@ class Device:
         if not isinstance(spec, str):
             raise TypeError(f"a device is named by a string like 'cpu' or 'cuda:0', got {spec!r}")
         kind, _, index = spec.partition(":")
-        if kind == "cpu" and not index:
-            self.type, self.index = "cpu", None
+        if kind in ("cpu", "strict") and not index:
+            self.type, self.index = kind, None
         elif kind == "cuda" and (not index or index.isdigit()):
             self.type, self.index = "cuda", int(index or 0)
         else:
-            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+            raise ValueError(
+                f"unknown device {spec!r}: expected 'cpu', 'cuda', 'cuda:N' or 'strict'"
+            )
 
     def __str__(self):
-        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self):
-        if self.type == "cpu":
-            return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
         return f"device(type='cuda', index={self.index})"
 
     def __eq__(self, other):

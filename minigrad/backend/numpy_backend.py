@@ -15,6 +15,7 @@ class NumpyBackend:
 
     name = "cpu"
     xp = numpy
+    reads_wait = False  # reading a value needs no wait: checks by value run at once
 
     def __init__(self):
         self.device = Device("cpu")
@@ -63,6 +64,10 @@ class NumpyBackend:
     def scatter_add(self, target, index, values):
         """target[index] += values, adding up repeated indices (an index's gradient)."""
         numpy.add.at(target, index, values)
+
+    def argsort_stable(self, x, axis):
+        """The indices that sort ``x`` along ``axis``, equal values in their original order."""
+        return numpy.argsort(x, axis=axis, kind="stable")
 
     def erf(self, x):
         """The error function, elementwise. NumPy has none: SciPy's if it is installed,

@@ -12,6 +12,7 @@ The modules, one idea each:
 
 - ``dataset``  Dataset, TensorDataset, Subset, random_split
 - ``loader``   DataLoader, default_collate
+- ``sampler``  DistributedSampler (each process's share, for data parallelism)
 - ``split``    train_test_split, KFold, StratifiedKFold
 - ``tabular``  StandardScaler, MinMaxScaler, RobustScaler, SimpleImputer,
                LabelEncoder, OneHotEncoder
@@ -52,6 +53,7 @@ from minigrad.data.image import (
     patchify,
 )
 from minigrad.data.loader import DataLoader, default_collate
+from minigrad.data.sampler import DistributedSampler
 from minigrad.data.split import KFold, StratifiedKFold, train_test_split
 from minigrad.data.tabular import (
     LabelEncoder,
@@ -75,6 +77,7 @@ __all__ = [
     "Compose",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "KFold",
     "LabelEncoder",
     "MinMaxScaler",

@@ -20,6 +20,7 @@ import numpy as np
 from minigrad.backend import backend_of_array
 from minigrad.data._random import as_generator
 from minigrad.data.loader import default_collate
+from minigrad.dtypes import get_default_dtype
 from minigrad.factories import as_tensor
 from minigrad.tensor import Tensor
 
@@ -49,14 +50,19 @@ class TensorDataset(Dataset):
     """Samples are rows of arrays: ``ds[i] == (a[i], b[i], ...)``, each a Tensor.
 
     Give Tensors or NumPy arrays (anything array-like), all with the same
-    first dimension; each keeps its dtype. A Tensor's rows come out on the
-    Tensor's device; a NumPy array's rows come out as Tensors on the default
-    device, as ``minigrad.tensor(array)`` would.
+    first dimension. A Tensor keeps its dtype and its rows come out on its
+    device. Other arrays' rows come out as Tensors on the default device, and
+    floating ones in the default float dtype (float32), the dtype of a model's
+    weights: a scaler's float64 output feeds a model as it is (a layer refuses an
+    input whose dtype differs from its weights', as in PyTorch). Integer labels
+    stay integers. To keep float64, give a float64 Tensor.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.arange(6.0).reshape(3, 2), np.array([0, 1, 0]))
     >>> len(ds), [t.tolist() for t in ds[1]]
     (3, [[2.0, 3.0], 1])
+    >>> [t.dtype.name for t in ds[1]]  # float64 features -> float32; int64 labels kept
+    ['float32', 'int64']
     >>> [t.tolist() for t in ds.get_batch([2, 0])]  # a batch, one index per array
     [[[4.0, 5.0], [0.0, 1.0]], [0, 0]]
     """
@@ -100,12 +106,15 @@ class TensorDataset(Dataset):
 
 
 def _as_backend_array(data):
-    """The array behind a Tensor, or a NumPy array for anything else."""
+    """The array behind a Tensor; for anything else an array (floating ones in the
+    default float dtype: see TensorDataset)."""
     if isinstance(data, Tensor):
         return data.detach().data
-    if hasattr(data, "__cuda_array_interface__"):  # a CuPy array: leave it on its GPU
-        return data
-    return np.asarray(data)
+    if not hasattr(data, "__cuda_array_interface__"):  # a CuPy array stays on its GPU
+        data = np.asarray(data)
+    if data.dtype.kind == "f":
+        data = data.astype(get_default_dtype(), copy=False)
+    return data
 
 
 class Subset(Dataset):

@@ -29,6 +29,8 @@ class DataLoader:
     """Iterate over ``dataset`` in mini-batches of Tensors.
 
     ``drop_last`` leaves out a last batch smaller than ``batch_size``.
+    ``sampler`` (instead of ``shuffle``) gives the indices to take, in order:
+    a ``DistributedSampler`` gives this process's share of each epoch.
     ``collate_fn`` merges a list of samples into a batch (``default_collate``
     if None; a custom one always receives the list of samples). ``device``
     moves every batch there.
@@ -54,7 +56,12 @@ class DataLoader:
         collate_fn=None,
         seed=None,
         device=None,
+        sampler=None,
     ):
+        if sampler is not None and shuffle:
+            raise ValueError(
+                "DataLoader: sampler= gives the order itself; it excludes shuffle=True"
+            )
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
@@ -66,16 +73,20 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.seed = seed
         self.device = device
+        self.sampler = sampler
         self.epoch = 0  # the number of epochs started; the next one is epoch number self.epoch
 
     def __len__(self):
         """The number of batches in one epoch."""
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch):
-        """Make the next pass be epoch ``epoch`` (to resume a run with the same order)."""
+        """Make the next pass be epoch ``epoch`` (to resume a run with the same order);
+        a sampler with ``set_epoch`` (DistributedSampler) is told too."""
         self.epoch = int(epoch)
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
 
     def __iter__(self):
         order = self._order(self.epoch)
@@ -84,6 +95,8 @@ class DataLoader:
 
     def _order(self, epoch):
         """The sample indices of epoch ``epoch``: a permutation when shuffling."""
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)

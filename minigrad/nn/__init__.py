@@ -10,14 +10,17 @@ move between the two.
     (4, 1)
 """
 
-from minigrad.nn import functional, init, layers, utils
+from minigrad.nn import functional, init, layers, parallel, utils
 from minigrad.nn.layers import *  # noqa: F403 - every layer; the list is layers.__all__
 from minigrad.nn.module import Module, Parameter
+from minigrad.nn.parallel import DistributedDataParallel
 from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_, l1_penalty, l2_penalty
 
 __all__ = [
+    "DistributedDataParallel",
     "Module",
     "Parameter",
+    "parallel",
     "functional",
     "init",
     "utils",

@@ -17,11 +17,13 @@ per element or sample).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from minigrad import dtypes
+from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
-from minigrad.backend import concrete
+from minigrad.backend import concrete, deferred
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
@@ -32,6 +34,37 @@ from minigrad.tensor import Tensor
 # --- layers ------------------------------------------------------------------------
 
 
+def _check_input(name, input, weight=None):
+    """A layer's input must be a Tensor of its weights' dtype, as in PyTorch.
+
+    Nothing converts it silently: a float64 input to float32 weights would run the
+    rest of the model in float64 (slower, and a different model from the one trained).
+
+    >>> import minigrad
+    >>> x64 = minigrad.ones(2, dtype=minigrad.float64)
+    >>> _check_input("linear", x64, minigrad.ones(2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: linear: the input is float64 but the weight is float32: ...x.float()...model...
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}: the input must be a Tensor, got a {type(input).__name__}; wrap the "
+            "data first: minigrad.tensor(data)"
+        )
+    if weight is None or input.dtype == weight.dtype:
+        return
+    fix = f"x.to(minigrad.{weight.dtype})"
+    if weight.dtype == dtypes.float32:
+        fix = f"x.float(), or minigrad.tensor(data, dtype=minigrad.{weight.dtype})"
+    change_model = f", or the model (model.to(minigrad.{input.dtype}))"
+    raise RuntimeError(
+        f"{name}: the input is {input.dtype} but the weight is {weight.dtype}: they must "
+        f"have the same dtype. Convert the input ({fix})"
+        + (change_model if input.dtype.kind == "f" else "")
+    )
+
+
 def linear(input, weight, bias=None):
     """y = x W^T + b, for x of shape (*, in_features) and W of shape (out_features, in_features).
 
@@ -40,6 +73,7 @@ def linear(input, weight, bias=None):
     >>> linear(x, w, minigrad.zeros(4)).shape
     (2, 4)
     """
+    _check_input("linear", input, weight)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         features = input.shape[-1] if input.ndim else "no"
         raise RuntimeError(
@@ -110,6 +144,16 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     0.6931
     """
     return input.softplus(beta, threshold)
+
+
+def silu(input, inplace: bool = False):
+    """x * sigmoid(x) (also called swish); d/dx = s (1 + x (1 - s)) with s = sigmoid(x).
+
+    >>> import minigrad
+    >>> round(silu(minigrad.tensor(1.0)).item(), 4)
+    0.7311
+    """
+    return input * input.sigmoid()
 
 
 def tanh(input):
@@ -212,6 +256,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     >>> [round(v, 3) for v in y[0].tolist()]
     [-1.0, 1.0]
     """
+    _check_input("layer_norm", input, weight)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
@@ -252,6 +297,7 @@ def batch_norm(
     >>> mean.tolist(), var.tolist()        # 0.9 * 0 + 0.1 * 2,  0.9 * 1 + 0.1 * 2
     ([0.20000000298023224], [1.100000023841858])
     """
+    _check_input("batch_norm", input, weight if weight is not None else running_mean)
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected input with at least 2 dimensions (N, C, ...), "
@@ -286,6 +332,7 @@ def batch_norm(
 def _update_running_stats(input, running_mean, running_var, dims, momentum, count):
     """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
     xp = input.xp
+    check_same_device("batch_norm", input, running_mean, running_var)
     with no_grad():
         if running_mean is not None:
             mean = xp.mean(input.data, axis=dims)
@@ -306,6 +353,7 @@ def embedding(input, weight, padding_idx=None):
     >>> embedding(minigrad.tensor([1, 1, 0]), table).tolist()
     [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]
     """
+    _check_input("embedding", input)
     if input.dtype.kind not in "iu":
         raise TypeError(
             f"embedding: indices must be integers (int64), got {input.dtype}; use .long()"
@@ -341,15 +389,24 @@ def one_hot(tensor, num_classes: int = -1):
 
 
 def _check_indices(indices, low, high, name, what, ignore=None):
-    """Raise a clear IndexError naming the first index outside [low, high)."""
+    """Raise a clear IndexError naming the first index outside [low, high); on a device
+    whose reads wait for it, inside ``fit``, at its next read (backend/deferred.py)."""
     data = concrete(indices.data)  # a check: under minigrad.compile, at trace time only
     bad = (data < low) | (data >= high)
     if ignore is not None:
         bad &= data != ignore
-    if indices.numel() and bool(bad.any()):
+
+    def error():
         value = int(data[bad].reshape(-1)[0])
         allowed = f"{low}..{high - 1}" + ("" if ignore is None else f", or {ignore} (ignored)")
-        raise IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+        return IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
+
+    if not indices.numel():
+        return
+    if indices._backend.reads_wait and deferred.active():  # (fit: no read per batch)
+        deferred.defer(bad.any(), error)
+    elif bool(bad.any()):
+        raise error()
 
 
 # --- losses ------------------------------------------------------------------------
@@ -487,6 +544,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     2.0
     """
     _check_reduction(reduction, "nll_loss")
+    check_same_device("nll_loss", input, target, weight)
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -514,8 +572,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
     return loss.sum() / input._wrap(xp.asarray(xp.sum(w)))
 
 
+_shape_mistakes_warned = set()  # (loss, input shape, target shape) past the batch dim
+
+
 def _check_same_shape(input, target, name):
-    if input.shape != target.shape:
+    """Warn when target and input differ in shape: they would broadcast (an (N, 1) input
+    against an (N,) target makes an (N, N) loss). Once per mistake, whatever the warning
+    filters: a training loop repeats it at every batch, and the key leaves out the batch
+    size, so a smaller last batch is the same mistake."""
+    key = (name, input.shape[1:], target.shape[1:])
+    if input.shape != target.shape and key not in _shape_mistakes_warned:
+        _shape_mistakes_warned.add(key)
         warnings.warn(
             f"{name}: using a target size {target.shape} that is different to the input size "
             f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
@@ -644,20 +711,161 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """The Kullback-Leibler divergence KL(target || q) from log-probabilities ``input``
+    (log q): per element target * (log target - input), 0 where target = 0; with
+    ``log_target`` the target is given as log-probabilities too.
+
+    ``reduction="batchmean"`` (the sum divided by the batch size) is the true KL
+    divergence per sample; "mean" divides by the number of elements, as PyTorch
+    does (with the same warning).
+
+    >>> import minigrad
+    >>> p = minigrad.tensor([[0.5, 0.5]])
+    >>> kl_div(minigrad.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean").item() > 0
+    True
+    """
+    if size_average is not None or reduce is not None:
+        raise ValueError(
+            "kl_div: size_average and reduce are deprecated and not supported; use "
+            "reduction='batchmean', 'sum', 'mean' or 'none'"
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # target * log(target), taken as 0 where target = 0 (PyTorch's xlogy)
+        present = (target != 0).data
+        loss = where(present, target * where(present, target, 1.0).log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by the number of elements, "
+            "not the batch size; use reduction='batchmean' for the KL divergence per sample",
+            stacklevel=2,
+        )
+    elif reduction not in ("sum", "none"):
+        raise ValueError(
+            f"kl_div: reduction must be 'batchmean', 'sum', 'mean' or 'none', got {reduction!r}"
+        )
+    return _reduce(loss, reduction, "kl_div")
+
+
+# --- distances and normalisation ----------------------------------------------------
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along ``dim``: unit vectors (eps keeps zeros finite).
+
+    >>> import minigrad
+    >>> normalize(minigrad.tensor([[3.0, 4.0]], dtype=minigrad.float64)).tolist()
+    [[0.6, 0.8]]
+    """
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (the inputs broadcast).
+
+    >>> import minigrad
+    >>> a, b = minigrad.tensor([[1.0, 0.0]]), minigrad.tensor([[1.0, 1.0]])
+    >>> round(cosine_similarity(a, b).item(), 4)  # cos 45 degrees
+    0.7071
+    """
+    try:
+        product = x1 * x2
+    except ValueError:
+        raise RuntimeError(
+            f"cosine_similarity: shapes {x1.shape} and {x2.shape} do not broadcast"
+        ) from None
+    x1, x2 = x1.broadcast_to(product.shape), x2.broadcast_to(product.shape)  # dim is theirs
+    norms = x1.norm(dim=dim).clamp(min=eps) * x2.norm(dim=dim).clamp(min=eps)
+    return product.sum(dim) / norms
+
+
+# --- attention ----------------------------------------------------------------------
+# The idea, with MultiheadAttention built on it, is explained in nn/layers/attention.py.
+
+
+def _mask_as_bias(mask, like, masked_when):
+    """A mask as numbers to add to the scores: a float mask as it is; a boolean one as
+    -inf where it equals ``masked_when`` and 0 elsewhere (a constant of the graph)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        mask = like._wrap(like._backend.asarray(mask))
+    if mask.dtype.kind != "b":
+        return mask
+    xp = like.xp
+    blocked = mask.data if masked_when else ~mask.data
+    return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))
+
+
+def _causal_bias(like, length, source_length):
+    """-inf above the diagonal: position i may attend to positions j <= i only."""
+    xp = like.xp
+    allowed = xp.tril(xp.ones((length, source_length), dtype=bool))
+    return like._wrap(xp.where(allowed, 0.0, -math.inf).astype(like.dtype))
+
+
+def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None):
+    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E)."""
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if bias is not None:
+        scores = scores + bias
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
+    """softmax(Q K^T / sqrt(E) + mask) V for query (..., L, E), key (..., S, E) and
+    value (..., S, Ev), as PyTorch's function: a boolean ``attn_mask`` is True where
+    attention is allowed; a float one is added to the scores; ``is_causal`` allows
+    j <= i only. Dropout (``dropout_p``) is applied to the weights whenever p > 0.
+
+    >>> import minigrad
+    >>> q = k = minigrad.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> v = minigrad.tensor([[1.0], [3.0]])
+    >>> out = scaled_dot_product_attention(q, k, v, is_causal=True)
+    >>> [round(row[0], 4) for row in out.tolist()]  # row 0 sees only v[0]
+    [1.0, 2.3395]
+    """
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
+            "(fold the causal mask into attn_mask if you need both)"
+        )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key "
+            f"(..., S, E) {tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} "
+            "must agree on E and on S"
+        )
+    if is_causal:
+        bias = _causal_bias(query, query.shape[-2], key.shape[-2])
+    else:
+        bias = _mask_as_bias(attn_mask, query, masked_when=False)
+    output, _ = _attend(query, key, value, bias, dropout_p, scale)
+    return output
+
+
 # --- function forms that live beside their layers -------------------------------------
-# Convolution and pooling are ops (minigrad/ops/conv.py).
+# Convolution and pooling are ops (minigrad/ops/conv.py), resampling too (ops/resample.py).
 from minigrad.ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from minigrad.ops.resample import adaptive_avg_pool2d, interpolate  # noqa: E402
 
 
-def __getattr__(name):
-    # scaled_dot_product_attention is written next to MultiheadAttention, in
-    # nn/layers/attention.py, which itself imports this file. Fetching it on first use
-    # (PEP 562) lets the two files be imported in either order.
-    if name == "scaled_dot_product_attention":
-        from minigrad.nn.layers.attention import scaled_dot_product_attention
+def _accept_aliases():
+    """axis= for dim= (and keepdims=) in every function here that takes dim (as Tensor's)."""
+    from minigrad.keywords import with_aliases
 
-        return scaled_dot_product_attention
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for name in __all__:
+        if name in globals():
+            globals()[name] = with_aliases(globals()[name])
 
 
 __all__ = [
@@ -687,5 +895,13 @@ __all__ = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
-    "scaled_dot_product_attention",  # noqa: F822 - provided by __getattr__ above
+    "silu",
+    "kl_div",
+    "normalize",
+    "cosine_similarity",
+    "scaled_dot_product_attention",
+    "adaptive_avg_pool2d",
+    "interpolate",
 ]
+
+_accept_aliases()

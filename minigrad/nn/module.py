@@ -527,7 +527,8 @@ class Module:
         Every problem is reported at once, in one RuntimeError: missing keys and
         unexpected keys (when ``strict``) and shape mismatches (always). Nothing is
         copied unless the whole load can succeed. Returns ``(missing_keys,
-        unexpected_keys)``.
+        unexpected_keys)``. A BatchNorm's ``num_batches_tracked`` may be absent (older
+        files lack it): the module keeps its own count, as in PyTorch.
 
         >>> from minigrad import nn
         >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
@@ -537,7 +538,8 @@ class Module:
         True
         """
         own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
+        optional = self._optional_keys()
+        missing = [key for key in own if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in own]
         mismatched = []
         for key, target in own.items():
@@ -564,6 +566,17 @@ class Module:
                 if key in state_dict:
                     target.copy_(_array_for(state_dict[key], target))
         return IncompatibleKeys(missing, unexpected)
+
+    # Buffers a state dict may lack: loading one without them keeps the module's own
+    # values, as PyTorch does (BatchNorm's num_batches_tracked, which old files lack).
+    _optional_buffers = ()
+
+    def _optional_keys(self) -> set:
+        return {
+            f"{prefix}.{name}" if prefix else name
+            for prefix, module in self.named_modules()
+            for name in module._optional_buffers
+        }
 
     # --- printing -----------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -601,7 +614,7 @@ def _move(tensor, backend, dtype):
     it holds floats (integer buffers such as num_batches_tracked keep their type)."""
     array = tensor.data
     if backend is not None and backend is not tensor._backend:
-        array = backend.asarray(array)
+        array = backend.asarray(tensor._backend.to_numpy(array))  # through host memory
         tensor._backend = backend
     if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)

@@ -37,6 +37,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     When it exceeds ``max_norm``, every gradient is multiplied by
     ``max_norm / (total_norm + 1e-6)`` (PyTorch's rule). Parameters without a
     gradient are skipped. Returns the total norm before clipping, as a 0-d Tensor.
+    Everything stays on the gradients' device (as in PyTorch): on a GPU, reading the
+    norm back each step would wait for the device.
 
     Raises RuntimeError when the norm is NaN or infinite and ``error_if_nonfinite``.
 
@@ -54,21 +56,22 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         raise ValueError(f"norm_type must be > 0 (or inf), got {norm_type}")
     if not grads:
         return Tensor(0.0)
-    norms = [_vector_norm(g.data, norm_type) for g in grads]
+    xp = grads[0].xp
+    norms = xp.stack([_vector_norm(xp, g.data, norm_type) for g in grads])  # float64, 0-d each
     if norm_type == math.inf:
-        total = max(norms)
+        total = xp.max(norms)
     else:
-        total = sum(n**norm_type for n in norms) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+        total = xp.sum(norms**norm_type) ** (1.0 / norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):  # (the one read, only if asked)
         raise RuntimeError(
-            f"the total norm of order {norm_type} of the gradients is {total}, so they cannot be "
-            "clipped: a NaN or Inf reached a gradient (minigrad.detect_anomaly() finds the op "
-            "that made it); pass error_if_nonfinite=False to scale by it anyway"
+            f"the total norm of order {norm_type} of the gradients is {float(total)}, so they "
+            "cannot be clipped: a NaN or Inf reached a gradient (minigrad.detect_anomaly() finds "
+            "the op that made it); pass error_if_nonfinite=False to scale by it anyway"
         )
-    scale = min(max_norm / (total + 1e-6), 1.0)  # 1.0: already short enough, leave alone
-    if scale < 1.0 or math.isnan(scale):
-        for g in grads:
-            g.data *= scale
+    # 1.0 where already short enough: multiplying by it changes nothing (NaN stays NaN)
+    scale = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g.data *= scale.astype(g.dtype)
     return Tensor(total, dtype=grads[0].dtype, device=grads[0].device)
 
 
@@ -127,16 +130,16 @@ def _grads(parameters) -> list:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def _vector_norm(array, norm_type: float) -> float:
-    """The norm of all entries of ``array``, as a Python float."""
+def _vector_norm(xp, array, norm_type: float):
+    """The norm of all entries of ``array``, as a 0-d float64 array on its device."""
     if array.size == 0:
-        return 0.0
+        return xp.zeros((), dtype=xp.float64)
     magnitudes = abs(array)
     if norm_type == math.inf:
-        return float(magnitudes.max())
+        return magnitudes.max().astype(xp.float64)
     if norm_type == 2.0:
-        return float((magnitudes * magnitudes).sum()) ** 0.5
-    return float((magnitudes**norm_type).sum()) ** (1.0 / norm_type)
+        return (magnitudes * magnitudes).sum().astype(xp.float64) ** 0.5
+    return (magnitudes**norm_type).sum().astype(xp.float64) ** (1.0 / norm_type)
 
 
 def _sum_over(params, term) -> Tensor:

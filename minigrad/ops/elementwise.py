@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Function, check_same_device
 from minigrad.backend import concrete
 from minigrad.dtypes import get_default_dtype
 from minigrad.ops.broadcast import sum_to_shape
@@ -560,6 +560,7 @@ def where(condition, a, b):
     from minigrad.tensor import Tensor
 
     if isinstance(condition, Tensor):
+        check_same_device("where", condition, a, b)
         condition = condition.data
     else:  # a list, bool or NumPy mask: onto the device of the values it chooses between
         values = a if isinstance(a, Tensor) else b

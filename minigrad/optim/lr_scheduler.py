@@ -13,7 +13,16 @@ the initial step: ``last_epoch`` becomes 0 and ``lr`` the schedule's value at
 epoch 0. Each ``step()`` then adds one to ``last_epoch`` and sets ``lr`` to the
 value at that epoch. The lr a group starts with is remembered in the group as
 ``initial_lr`` (kept if already there, e.g. set by an earlier scheduler), and the
-schedules scale it: ``base_lrs`` lists it per group.
+schedules scale it: ``base_lrs`` lists it per group. When every group already has
+``initial_lr`` (an optimizer restored with ``load_state_dict``, or one that another
+scheduler runs), the initial step leaves ``lr`` as it is, as PyTorch's StepLR,
+ExponentialLR and the other chainable schedules do, so a resumed run keeps its
+rate. Here every schedule does so (PyTorch's LinearLR and LambdaLR write theirs);
+``OneCycleLR`` always starts its cycle.
+
+To resume, build the model, the optimizer and the scheduler as at the start and
+``load_state_dict`` each: the scheduler's ``load_state_dict`` also writes the lr
+it had reached back into the optimizer, whatever the order of the loads.
 
 Every schedule here is computed in *closed form*, as a function of the epoch
 (``lr_at(epoch)``). PyTorch computes most of them recursively, multiplying the
@@ -70,21 +79,33 @@ class LRScheduler:
     # Attributes that state_dict leaves out (not data, or not JSON-friendly).
     _not_saved = ("optimizer",)
 
+    # Whether a group's "initial_lr" already there means its lr is scheduled (OneCycleLR
+    # writes the entry itself, so for it a restored entry says nothing).
+    _keeps_restored_lr = True
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         self.optimizer = _check_optimizer(optimizer)
+        groups = optimizer.param_groups
+        restored = last_epoch == -1 and all("initial_lr" in group for group in groups)
         if last_epoch == -1:
-            for group in optimizer.param_groups:
+            for group in groups:
                 group.setdefault("initial_lr", float(group["lr"]))
         else:
-            for i, group in enumerate(optimizer.param_groups):
+            for i, group in enumerate(groups):
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"param_groups[{i}] has no 'initial_lr': a scheduler resumed with "
                         f"last_epoch={last_epoch} needs the optimizer state it was saved with"
                     )
-        self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
+        self.base_lrs = [float(group["initial_lr"]) for group in groups]
         self.last_epoch = last_epoch
-        self.step()  # the initial step: epoch 0 (or the epoch after last_epoch)
+        if restored and self._keeps_restored_lr:
+            # A restored optimizer (or one another scheduler already runs) keeps its lr,
+            # as PyTorch's initial step keeps it: resuming must not reset the rate.
+            self.last_epoch = 0
+            self._last_lr = [group["lr"] for group in groups]
+        else:
+            self.step()  # the initial step: epoch 0 (or the epoch after last_epoch)
 
     def lr_at(self, epoch: int) -> list[float]:
         """The learning rate of each param group at ``epoch`` (the closed form)."""
@@ -128,8 +149,15 @@ class LRScheduler:
         }
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state made by ``state_dict`` (load the optimizer's state too)."""
+        """Restore a state made by ``state_dict`` (load the optimizer's state too).
+
+        The learning rate the schedule had reached is written back into the
+        optimizer, so the resumed run's first step uses it whatever the order in
+        which the optimizer and the scheduler were built and loaded.
+        """
         self.__dict__.update(copy.deepcopy(state_dict))
+        if "_last_lr" in state_dict:
+            self._set_lrs(self._last_lr)
 
 
 class StepLR(LRScheduler):
@@ -330,6 +358,8 @@ class OneCycleLR(LRScheduler):
     ([1.0], 0.85)
     """
 
+    _keeps_restored_lr = False  # its constructor writes initial_lr (PyTorch's rule too)
+
     def __init__(
         self,
         optimizer,
@@ -378,6 +408,11 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"], group["base_momentum"] = high, low
                     self._set_momentum(group, high)
         super().__init__(optimizer, last_epoch)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the state and put lr and momentum back where the cycle had them."""
+        super().load_state_dict(state_dict)
+        self._go_to(self.last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
@@ -513,7 +548,24 @@ class ReduceLROnPlateau(LRScheduler):
         )
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler made of schedulers: its state holds theirs."""
+
+    _not_saved = ("optimizer", "_schedulers")
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
+        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+        super().load_state_dict(state)  # last: the composite's own lr wins
+
+
+class SequentialLR(_Composite):
     """Run schedulers one after another, switching at the epochs in ``milestones``.
 
     The scheduler ``k`` takes over at ``milestones[k-1]`` and starts there from
@@ -533,23 +585,10 @@ class SequentialLR(LRScheduler):
     [0.5, 0.75, 1.0, 0.5, 0.0]
     """
 
-    _not_saved = ("optimizer", "_schedulers")
-
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         _check_optimizer(optimizer)
         schedulers, milestones = list(schedulers), list(milestones)
-        if not schedulers:
-            raise ValueError("SequentialLR needs at least one scheduler")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise TypeError(
-                    f"SequentialLR cannot run ReduceLROnPlateau (scheduler {i}): "
-                    "its step needs a metric"
-                )
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(
-                    f"scheduler {i} ({type(scheduler).__name__}) belongs to another optimizer"
-                )
+        _check_schedulers("SequentialLR", optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 f"SequentialLR needs one milestone fewer than schedulers: got {len(schedulers)} "
@@ -586,16 +625,48 @@ class SequentialLR(LRScheduler):
         start = self._milestones[index - 1] if index > 0 else 0
         return self._schedulers[index].lr_at(epoch - start)
 
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
-        super().load_state_dict(state)
-        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"], strict=True):
-            scheduler.load_state_dict(saved)
+class ChainedScheduler(_Composite):
+    """Run several schedules at once: their factors multiply.
+
+    ``lr(epoch) = base_lr * (lr_1(epoch) / base_lr) * (lr_2(epoch) / base_lr) * ...``
+    for the schedulers' own ``lr_k``: what PyTorch's ChainedScheduler gives for the
+    schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR).
+    A warm-up and a decay at once:
+
+    >>> import minigrad
+    >>> from minigrad.optim import SGD
+    >>> opt = SGD([minigrad.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(opt, start_factor=0.5, total_iters=2)
+    >>> scheduler = ChainedScheduler([warmup, ExponentialLR(opt, gamma=0.5)])
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(scheduler.get_last_lr()[0])
+    ...     scheduler.step()
+    >>> lrs  # (0.5, 0.75, 1, 1) times (1, 0.5, 0.25, 0.125)
+    [0.5, 0.375, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if optimizer is None and schedulers:
+            optimizer = schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self.base_lrs = [float(group["initial_lr"]) for group in optimizer.param_groups]
+        self._go_to(schedulers[0].last_epoch)  # each made its initial step: epoch 0
+
+    def _go_to(self, epoch: int) -> None:
+        for scheduler in self._schedulers:  # their epochs move on with this one's
+            scheduler.last_epoch = epoch
+        super()._go_to(epoch)
+
+    def lr_at(self, epoch):
+        lrs = list(self.base_lrs)
+        for scheduler in self._schedulers:
+            own = zip(lrs, scheduler.lr_at(epoch), scheduler.base_lrs, strict=True)
+            lrs = [lr * mine / base if base else lr for lr, mine, base in own]
+        return lrs
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -603,6 +674,22 @@ def _check_optimizer(optimizer) -> Optimizer:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
     return optimizer
+
+
+def _check_schedulers(name: str, optimizer, schedulers: list) -> None:
+    """The schedulers a composite runs: at least one, each epoch-indexed, all on ``optimizer``."""
+    if not schedulers:
+        raise ValueError(f"{name} needs at least one scheduler")
+    _check_optimizer(optimizer)
+    for i, scheduler in enumerate(schedulers):
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise TypeError(
+                f"{name} cannot run ReduceLROnPlateau (scheduler {i}): its step needs a metric"
+            )
+        if getattr(scheduler, "optimizer", None) is not optimizer:
+            raise ValueError(
+                f"scheduler {i} ({type(scheduler).__name__}) belongs to another optimizer"
+            )
 
 
 def _check_positive_int(name: str, value) -> None:

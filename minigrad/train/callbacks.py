@@ -4,7 +4,9 @@ A callback subclasses ``Callback`` and overrides the hooks it needs::
 
     on_train_begin(logs)        once, before the first epoch
     on_epoch_begin(epoch, logs)
-    on_batch_end(batch, logs)   after each optimizer step; logs: {"loss": batch loss}
+    on_batch_end(batch, logs)   after each optimizer step; logs: {"loss": the batch's
+                                loss, a 0-d tensor on the device (float() of it reads
+                                it back: on a GPU, a wait), "size": its sample count}
     on_epoch_end(epoch, logs)   after validation; logs: this epoch's numbers
     on_train_end(logs)          once, at the end (also after early stopping)
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 
+from minigrad.distributed.across_ranks import is_main_process
 from minigrad.io import save
 from minigrad.train.checkpoint import make_checkpoint
 
@@ -185,7 +188,8 @@ class ModelCheckpoint(Callback):
     instead (optimizer, scheduler, epoch, RNG state, history, callbacks and
     ``extra``), from which ``fit(..., resume_from=path)`` resumes exactly; it
     records the other callbacks as they are when it runs, so list it last.
-    Every write is atomic.
+    Every write is atomic. Under data parallelism only rank 0 writes (every
+    rank keeps the same bookkeeping).
 
     >>> checkpoint = ModelCheckpoint("best.safetensors", monitor="val_accuracy", mode="max")
     """
@@ -224,6 +228,8 @@ class ModelCheckpoint(Callback):
         previous = self.best_path
         if improved:
             self.best_path = path  # before a full checkpoint records this callback's state
+        if not is_main_process():
+            return  # the same weights on every rank: one file, written by rank 0
         if self.full_checkpoint:
             c = self.context
             obj = make_checkpoint(

@@ -4,7 +4,8 @@ A checkpoint is one dict, saved with ``minigrad.save`` (a safetensors file):
 
     {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
      "scheduler": scheduler.state_dict() or None, "epoch": last finished epoch,
-     "rng": {"cpu": generator state}, "history": {...}, "callbacks": [...],
+     "rng": {"cpu": state, and the model's device: state}, "history": {...},
+     "callbacks": [...],
      "extra": {...anything else: a fitted scaler's get_state(), settings}}
 
 Resuming exactly needs more than the weights: Adam's moment estimates, the
@@ -38,7 +39,7 @@ def make_checkpoint(
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "epoch": epoch,
-        "rng": {"cpu": random.get_rng_state()},
+        "rng": _rng_states(model),
         "history": None if history is None else history.to_dict(),
         "callbacks": [_state_of(callback) for callback in callbacks],
         "extra": extra or {},
@@ -77,10 +78,19 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, callbacks=(), d
     for callback, state in zip(callbacks, checkpoint.get("callbacks") or []):
         if hasattr(callback, "load_state_dict") and state is not None:
             callback.load_state_dict(state)
-    rng = (checkpoint.get("rng") or {}).get("cpu")
-    if rng is not None:
-        random.set_rng_state(rng)
+    for device, state in (checkpoint.get("rng") or {}).items():
+        random.set_rng_state(state, device)
     return checkpoint
+
+
+def _rng_states(model) -> dict:
+    """The cpu generator's state and, for a model on another device, that device's
+    (its dropout draws from it)."""
+    states = {"cpu": random.get_rng_state()}
+    first = next(iter(model.parameters()), None)
+    if first is not None and first.device.type != "cpu":
+        states[str(first.device)] = random.get_rng_state(first.device)
+    return states
 
 
 def _state_of(callback):

@@ -8,13 +8,17 @@ One epoch is::
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()                      # (and scheduler.step() if it is per batch)
+    check that every batch's loss was finite  # (terminate_on_nan)
     model.eval()
     with minigrad.no_grad():                  # validation: no graph, no dropout
         val_loss = mean of loss_fn(model(x), y) over val_loader
     scheduler.step()                          # per epoch (ReduceLROnPlateau: step(val_loss))
     history.append(logs); callbacks.on_epoch_end(epoch, logs)
 
-Everything else in this file is bookkeeping around those lines.
+Everything else in this file is bookkeeping around those lines. One rule shapes
+it: nothing is read back from the device once per batch. On a GPU such a read
+(``loss.item()``) waits for all the queued work, so the batch losses and the
+predictions for the metrics stay on the device and are read once per epoch.
 
     >>> import minigrad
     >>> from minigrad import nn, optim
@@ -31,15 +35,18 @@ Everything else in this file is bookkeeping around those lines.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigrad.autograd.mode import no_grad
+from minigrad.backend.deferred import deferring
+from minigrad.distributed import across_ranks
+from minigrad.ops.shape import cat, stack
 from minigrad.train.checkpoint import load_checkpoint
 from minigrad.train.history import History
 from minigrad.train.metrics import get_metric
+from minigrad.train.progress import EpochProgress
 
 
 @dataclass
@@ -73,6 +80,7 @@ def fit(
     resume_from=None,
     scheduler_interval: str | None = None,
     clip_grad_norm: float | None = None,
+    terminate_on_nan: bool = True,
 ) -> History:
     """Train ``model`` for epochs ``start_epoch .. epochs - 1``; return the History.
 
@@ -90,17 +98,31 @@ def fit(
             computed on the whole epoch's predictions, for training and validation
             (logged as ``name`` and ``"val_" + name``).
         callbacks: ``Callback`` objects (EarlyStopping, ModelCheckpoint, yours).
-        progress: a tqdm bar per epoch with the running loss; False for quiet runs.
+        progress: a tqdm bar per epoch with the running loss on a terminal, one line
+            per epoch elsewhere (a log file, CI); False for quiet runs.
         device: move the model and every batch there (default: where the model is).
         start_epoch, history: continue a run (``history`` is appended to).
         resume_from: a checkpoint file written by ``ModelCheckpoint(...,
             full_checkpoint=True)``: restores model, optimizer, scheduler, callbacks,
             random state and history, and continues after its epoch.
         clip_grad_norm: if given, clip the gradients' total norm to it before each step.
+        terminate_on_nan: stop with an error, at the end of the epoch (before
+            validation and callbacks, so no checkpoint of a broken model is written),
+            if a training loss was NaN or infinite; the error names the first such
+            batch. As Keras' TerminateOnNaN, but checked once per epoch, not per batch.
+
+    Raises ValueError if ``train_loader`` gives no batch in an epoch.
 
     The model is in ``train()`` mode for training and ``eval()`` mode, under
     ``no_grad``, for validation; it is left in the mode it came in.
+
+    Under data parallelism (``minigrad.distributed``, a DistributedDataParallel
+    model, loaders with a DistributedSampler) every logged number is over all
+    ranks' samples, so every rank logs the same history and its callbacks
+    decide alike; training stops when any rank's callback says so; only rank 0
+    shows progress (and ModelCheckpoint writes files only there).
     """
+    progress = progress and across_ranks.is_main_process()
     callbacks = list(callbacks or [])
     metric_fns = _metric_functions(metrics)
     interval = _scheduler_interval(scheduler, scheduler_interval)
@@ -132,13 +154,14 @@ def fit(
             progress,
             device,
             clip_grad_norm,
+            terminate_on_nan,
         )
         if scheduler is not None and interval == "epoch":
             _step_scheduler(scheduler, logs)
         history.append(logs)
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
-        if any(callback.stop_training for callback in callbacks):
+        if across_ranks.any_rank(any(callback.stop_training for callback in callbacks)):
             break
     for callback in callbacks:
         callback.on_train_end({})
@@ -149,7 +172,8 @@ def fit(
 def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
     """The mean loss (and metrics) of ``model`` over ``loader``, in eval mode, without grad.
 
-    ``metrics`` as in ``fit``. The model is left in the mode it came in.
+    ``metrics`` as in ``fit``. The model is left in the mode it came in. Under data
+    parallelism the numbers are over every rank's batches, so every rank must call it.
 
     >>> import minigrad
     >>> from minigrad import nn
@@ -161,39 +185,47 @@ def evaluate(model, loss_fn, loader, metrics=None, device=None) -> dict:
     metric_fns = _metric_functions(metrics)
     was_training = getattr(model, "training", False)
     model.eval()
-    total, count, preds, targets = 0.0, 0, [], []
-    with no_grad():
+    losses, sizes, preds, targets = [], [], [], []
+    with no_grad(), deferring():  # checks of class indices: read once, with the losses
         for x, y in _batches(loader):
             x, y = _to_model_device(model, x, y, device=device)
             out = model(x)
-            n = len(y)
-            total += float(loss_fn(out, y).item()) * n  # a mean over the batch, weighted by n
-            count += n
+            losses.append(loss_fn(out, y).reshape(()))  # stays on the device until the end
+            sizes.append(len(y))
             if metric_fns:
-                preds.append(out.numpy())
-                targets.append(y.numpy())
+                preds.append(out)
+                targets.append(y)
     model.train(was_training)
-    logs = {"loss": total / max(count, 1)}
-    logs.update(_compute_metrics(metric_fns, preds, targets))
-    return logs
+    return _epoch_logs(_read(losses), sizes, metric_fns, preds, targets)
 
 
 def predict(model, loader_or_x, device=None):
     """The model's outputs in eval mode without grad: for one input, or every batch of a loader.
 
+    One input is a Tensor, a NumPy array or a (nested) list of numbers; arrays and
+    lists become a Tensor whose floating values take the model's dtype (float32 for
+    a float32 model, whatever NumPy made). A Dataset is read in batches of 256
+    samples. Anything else is iterated as a loader: each batch is an input, or an
+    (input, target) pair, and the outputs are joined along dim 0.
+
     >>> import minigrad
     >>> from minigrad import nn
     >>> predict(nn.Linear(2, 3), minigrad.ones(5, 2)).shape
     (5, 3)
+    >>> predict(nn.Linear(2, 3), [[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 3)
     """
+    from minigrad.data import DataLoader, Dataset
     from minigrad.ops.shape import cat
-    from minigrad.tensor import Tensor
 
+    if isinstance(loader_or_x, Dataset):  # iterating a Dataset gives one sample at a time
+        loader_or_x = DataLoader(loader_or_x, batch_size=256)
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():
-        if isinstance(loader_or_x, Tensor):
-            (x,) = _to_model_device(model, loader_or_x, device=device)
+        x = _one_input(loader_or_x, model)
+        if x is not None:
+            (x,) = _to_model_device(model, x, device=device)
             out = model(x)
         else:
             outs = []
@@ -207,28 +239,34 @@ def predict(model, loader_or_x, device=None):
 
 
 # --- one epoch ------------------------------------------------------------------------
-def _run_epoch(context, train_loader, val_loader, metric_fns, interval, progress, device, clip):
+def _run_epoch(
+    context, train_loader, val_loader, metric_fns, interval, progress, device, clip, check_nan
+):
     """Train for one epoch, then validate; return the epoch's logs."""
     epoch, optimizer = context.epoch, context.optimizer
     logs = {"lr": float(optimizer.param_groups[0]["lr"])}  # the rate this epoch starts with
-    bar = _progress_bar(train_loader, epoch, context.epochs, progress)
+    shown = EpochProgress(_length(train_loader), f"epoch {epoch + 1}/{context.epochs}", progress)
     batches = _batches(_with_epoch(train_loader, epoch))
-    logs.update(_train_epoch(context, batches, bar, metric_fns, interval, clip))
+    with deferring():  # checks of class indices: read once, with the losses
+        logs.update(_train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan))
     if val_loader is not None:
         val_logs = evaluate(
             context.model, context.loss_fn, _with_epoch(val_loader, epoch), metric_fns, device
         )
         logs.update({"val_" + name: value for name, value in val_logs.items()})
-    bar.set_postfix({name: _short(value) for name, value in logs.items() if name != "lr"})
-    bar.close()
+    shown.close(logs)
     return logs
 
 
-def _train_epoch(context, batches, bar, metric_fns, interval, clip):
-    """Train on every batch; return {"loss": mean, metric: value}. ``bar`` shows progress."""
+def _train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan):
+    """Train on every batch; return {"loss": mean, metric: value}. ``shown`` shows progress.
+
+    Each batch's loss stays on the device (a 0-d tensor); all of them are read at
+    once at the end, checked for NaN there, and averaged weighted by batch size.
+    """
     model, loss_fn, optimizer = context.model, context.loss_fn, context.optimizer
     model.train()
-    total, count, preds, targets = 0.0, 0, [], []
+    losses, sizes, preds, targets = [], [], [], []
     for batch_index, (x, y) in enumerate(batches):
         x, y = _to_model_device(model, x, y)
         optimizer.zero_grad()
@@ -242,20 +280,53 @@ def _train_epoch(context, batches, bar, metric_fns, interval, clip):
         optimizer.step()
         if context.scheduler is not None and interval == "batch":
             context.scheduler.step()
-        value, n = float(loss.item()), len(y)
-        total, count = total + value * n, count + n
-        bar.set_postfix(loss=_short(total / count), refresh=False)
-        bar.update(1)
+        loss, n = loss.detach().reshape(()), len(y)
+        losses.append(loss)
+        sizes.append(n)
+        shown.update()
+        if shown.wants_running_loss():  # a terminal bar, at most once a second
+            shown.show_running_loss(_mean_loss(_read(losses), sizes))
         if metric_fns:
-            preds.append(out.detach().numpy())
-            targets.append(y.numpy())
+            preds.append(out.detach())
+            targets.append(y)
         for callback in context.callbacks:
-            callback.on_batch_end(batch_index, {"loss": value, "size": n})
-        if any(callback.stop_training for callback in context.callbacks):
-            break
-    logs = {"loss": total / max(count, 1)}
-    logs.update(_compute_metrics(metric_fns, preds, targets))
-    return logs
+            callback.on_batch_end(batch_index, {"loss": loss, "size": n})
+        if across_ranks.any_rank(any(callback.stop_training for callback in context.callbacks)):
+            break  # on every rank at once: a rank that went on would wait for the others
+    if not losses:
+        raise ValueError(
+            f"fit: the training loader gave no batches in epoch {context.epoch + 1}: is the "
+            "dataset empty, or is drop_last=True with fewer samples than batch_size?"
+        )
+    values = _read(losses)  # the epoch's one read of its losses
+    if check_nan:
+        _stop_on_nonfinite(values, context)
+    return _epoch_logs(values, sizes, metric_fns, preds, targets)
+
+
+def _read(losses: list) -> np.ndarray:
+    """The 0-d loss tensors of a run of batches, read from their device in one go."""
+    return stack(losses).numpy() if losses else np.zeros(0)
+
+
+def _mean_loss(values: np.ndarray, sizes: list) -> float:
+    """The mean over samples of per-batch mean losses (0.0 for no batches): this rank's."""
+    return float(np.dot(values.astype(np.float64), sizes) / max(sum(sizes), 1))
+
+
+def _stop_on_nonfinite(values: np.ndarray, context) -> None:
+    """Raise, naming the first batch whose training loss was NaN or infinite."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        batch = int(bad[0])
+        raise FloatingPointError(
+            f"fit: the training loss became {values[batch]} in epoch {context.epoch + 1}/"
+            f"{context.epochs}, batch {batch + 1} of {len(values)} (the first non-finite "
+            f"one), so the weights stepped after it are no longer usable. To find the op "
+            f"that made it, run that batch under `with minigrad.detect_anomaly():`; check "
+            f"the data for NaN and try a lower learning rate. fit(..., "
+            f"terminate_on_nan=False) trains on regardless."
+        )
 
 
 def _step_scheduler(scheduler, logs: dict) -> None:
@@ -280,11 +351,20 @@ def _metric_functions(metrics) -> dict:
     return {name: get_metric(name) for name in metrics}
 
 
-def _compute_metrics(metric_fns: dict, preds: list, targets: list) -> dict:
-    if not metric_fns or not preds:
-        return {}
-    pred, target = np.concatenate(preds), np.concatenate(targets)
-    return {name: float(fn(pred, target)) for name, fn in metric_fns.items()}
+def _epoch_logs(values: np.ndarray, sizes: list, metric_fns: dict, preds, targets) -> dict:
+    """The epoch's mean loss (batch means weighted by size) and metrics: under data
+    parallelism, over every rank's batches. Predictions are read once, per epoch."""
+    total = _mean_loss(values, sizes) * sum(sizes)
+    if preds:
+        preds, targets = [cat(preds).numpy()], [cat(targets).numpy()]
+    total, count, preds, targets = across_ranks.combine_epoch(
+        total, sum(sizes), preds, targets, bool(metric_fns)
+    )
+    logs = {"loss": total / max(count, 1)}
+    if metric_fns and preds:
+        pred, target = np.concatenate(preds), np.concatenate(targets)
+        logs.update({name: float(fn(pred, target)) for name, fn in metric_fns.items()})
+    return logs
 
 
 def _scheduler_interval(scheduler, interval):
@@ -307,6 +387,31 @@ def _to_model_device(model, *tensors, device=None):
     return tuple(t.to(device) if t.device != device else t for t in tensors)
 
 
+def _one_input(data, model):
+    """``data`` as one input Tensor, or None if it is a loader (batches to iterate)."""
+    from minigrad.dtypes import get_default_dtype
+    from minigrad.factories import as_tensor
+    from minigrad.tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data
+    first = data
+    while isinstance(first, (list, tuple)) and first:  # a list of batches holds arrays
+        first = first[0]
+    if not hasattr(data, "shape") and not (isinstance(data, (list, tuple)) and _is_number(first)):
+        return None
+    array = data if hasattr(data, "dtype") else np.asarray(data)  # a CuPy array stays
+    floats = (p.dtype for p in model.parameters() if p.dtype.kind == "f")
+    dtype = next(floats, get_default_dtype()) if array.dtype.kind == "f" else None
+    return as_tensor(array, dtype=dtype)
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number)  # NumPy's scalars too, not its arrays
+
+
 def _batches(loader):
     """Each batch as an (x, y) pair, with a clear error for anything else."""
     for batch in loader:
@@ -326,32 +431,11 @@ def _with_epoch(loader, epoch):
     return loader
 
 
-def _progress_bar(loader, epoch, epochs, progress):
-    """A tqdm bar for one epoch (on stderr); it stays open for the validation numbers."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=_length(loader),
-        desc=f"epoch {epoch + 1}/{epochs}",
-        unit="batch",
-        disable=not progress,
-        leave=True,
-        dynamic_ncols=True,
-    )
-
-
 def _length(loader):
     try:
         return len(loader)
     except TypeError:
         return None
-
-
-def _short(value):
-    """A number short enough for the progress bar."""
-    if isinstance(value, float) and math.isfinite(value):
-        return float(f"{value:.4g}")
-    return value
 
 
 __all__ = ["FitContext", "evaluate", "fit", "predict"]

@@ -125,6 +125,73 @@ def test_hooks_see_and_replace_gradients():
     assert x.grad.tolist() == [2.0, 2.0]
 
 
+def test_a_leaf_hook_runs_once_on_the_sum_of_every_path():
+    # x is used on three paths: d/dx (x*x + 3x) = 2x + 3. PyTorch calls the hook once,
+    # with the whole gradient, and accumulates what it returns.
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    x.register_hook(lambda g: g.clamp(max=6.0))  # a clipping hook sees the whole gradient
+    (x * x + 3 * x).sum().backward()
+    assert seen == [[5.0, 7.0]]
+    assert x.grad.tolist() == [5.0, 6.0]
+
+
+def test_a_non_leaf_hook_runs_once_and_its_result_flows_on():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    calls = []
+    h.register_hook(lambda g: calls.append(("first", g.tolist())))  # returns None: no change
+    h.register_hook(lambda g: g * 10)
+    h.register_hook(lambda g: calls.append(("third", g.tolist())))  # sees the second's result
+    (h * h + h).sum().backward()  # dL/dh = 2h + 1 = [5, 9]
+    assert calls == [("first", [5.0, 9.0]), ("third", [50.0, 90.0])]
+    assert x.grad.tolist() == [100.0, 180.0]  # dh/dx = 2
+
+
+def test_leaf_hooks_with_grad_and_create_graph():
+    # grad(): the hook also runs once, and its result is what grad() returns.
+    x = minigrad.tensor(3.0, requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.item()) or g * 2)
+    (gx,) = minigrad.grad(x * x * x + x * x, x, create_graph=True)  # 3x^2 + 2x = 33
+    assert calls == [33.0] and gx.item() == 66.0
+    # create_graph: the hook's result keeps its graph, so it can be differentiated.
+    (ggx,) = minigrad.grad(gx, x)  # d/dx 2 (3x^2 + 2x) = 12x + 4 = 40 (the hook runs again)
+    assert ggx.item() == 80.0
+    x.grad = None
+    (x * x).backward(create_graph=True)  # hook doubles 2x = 6 -> 12
+    assert x.grad.item() == 12.0 and x.grad.requires_grad
+
+
+def test_a_gradient_a_hook_keeps_is_not_changed_by_the_next_backward():
+    # .grad accumulates in place: it must not be the array a hook logged.
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(seen.append)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert [g.tolist() for g in seen] == [[3.0, 3.0], [3.0, 3.0]]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_a_hook_that_returns_another_shape_or_no_tensor_is_an_error():
+    # PyTorch: "hook 'summed' has changed the size of value"; a leaf got a (,) .grad here.
+    def summed(g):
+        return g.sum()
+
+    leaf = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    leaf.register_hook(summed)
+    with pytest.raises(RuntimeError, match=r"hook 'summed' has changed the size.*\(\) for"):
+        (leaf * 3).sum().backward()
+    assert leaf.grad is None
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    non_leaf = x * 2
+    non_leaf.register_hook(lambda g: g.tolist())
+    with pytest.raises(TypeError, match=r"returned a list: a hook returns a Tensor"):
+        (non_leaf * 3).sum().backward()
+
+
 def test_retain_grad_keeps_intermediate_gradient():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
@@ -282,6 +349,6 @@ def test_an_op_may_put_its_output_on_another_backend():
             return grad
 
     for shape in [(), (2,)]:
-        x = minigrad.ones(*shape, requires_grad=True)
+        x = minigrad.ones(*shape, device="cpu", requires_grad=True)
         y = Move.apply(x)
         assert y._backend is other and y.shape == shape

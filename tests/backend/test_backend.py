@@ -19,8 +19,9 @@ def test_device_names_follow_pytorch():
     assert str(Device("cuda")) == "cuda:0" and Device("cuda:1").index == 1
     assert Device("cuda") == "cuda:0" and Device("cpu") != Device("cuda")
     assert repr(Device("cuda:2")) == "device(type='cuda', index=2)"
-    for bad in ("gpu", "cuda:x", "cpu:0"):
-        with pytest.raises(ValueError, match="expected 'cpu', 'cuda' or 'cuda:N'"):
+    assert str(Device("strict")) == "strict" and repr(Device("strict")) == "device(type='strict')"
+    for bad in ("gpu", "cuda:x", "cpu:0", "strict:1"):
+        with pytest.raises(ValueError, match="expected 'cpu', 'cuda', 'cuda:N' or 'strict'"):
             Device(bad)
 
 

@@ -131,10 +131,37 @@ def test_unseeded_shuffle_follows_manual_seed():
 
 
 def test_batches_keep_dtypes_and_go_to_the_device():
-    ds = TensorDataset(np.zeros((4, 2), dtype=np.float64), np.zeros(4, dtype=np.int32))
+    ds = TensorDataset(minigrad.zeros(4, 2, dtype=minigrad.float64), np.zeros(4, dtype=np.int32))
     x, y = next(iter(DataLoader(ds, batch_size=4, device="cpu")))
-    assert x.dtype == np.float64 and y.dtype == np.int32
+    assert x.dtype == np.float64 and y.dtype == np.int32  # a Tensor's dtype is kept
     assert str(x.device) == "cpu"
+
+
+def test_floating_arrays_become_the_default_float_dtype():
+    # A scaler's float64 output reaches a float32 model as float32 (the layer would
+    # refuse float64, as PyTorch's does); integer labels stay as they are.
+    from minigrad import nn
+    from minigrad.data import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = StandardScaler().fit_transform(rng.standard_normal((6, 3)))
+    codes = OneHotEncoder().fit_transform(np.array([["a"], ["b"], ["a"], ["c"], ["b"], ["a"]]))
+    assert X.dtype == np.float64
+    ds = TensorDataset(X, codes, np.arange(6), X.astype(np.float16))
+    x, c, y, half = next(iter(DataLoader(ds, batch_size=6)))
+    assert (x.dtype, c.dtype, y.dtype, half.dtype) == (np.float32, np.float32, np.int64, np.float32)
+    np.testing.assert_allclose(x.numpy(), X, rtol=1e-6)
+    model = nn.Linear(3, 2)
+    np.testing.assert_allclose(
+        model(x).numpy(),
+        X.astype(np.float32) @ model.weight.numpy().T + model.bias.numpy(),
+        rtol=1e-5,
+    )
+    minigrad.set_default_dtype(minigrad.float64)
+    try:
+        assert TensorDataset(X)[0][0].dtype == np.float64  # the default follows the setting
+    finally:
+        minigrad.set_default_dtype(minigrad.float32)
 
 
 def test_loader_argument_errors():

@@ -89,6 +89,18 @@ def test_saving_over_a_file_replaces_it_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 
 
+def test_saving_into_a_missing_folder_names_that_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"the folder 'runs/exp1' does not exist") as info:
+        io.save({"w": minigrad.ones(2)}, "runs/exp1/model.safetensors")
+    assert ".tmp" not in str(info.value)  # not the hidden temporary file's name
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"'runs': it is a folder.*model\.safetensors"):
+        io.save({"w": minigrad.ones(2)}, "runs")
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"]  # no temporary file left
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_a_saved_file_has_ordinary_permissions_and_keeps_them(tmp_path):
     path = tmp_path / "m.safetensors"

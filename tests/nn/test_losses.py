@@ -321,6 +321,22 @@ def test_mse_loss_warns_when_shapes_broadcast():
         F.mse_loss(minigrad.zeros(4, 1), minigrad.zeros(4))
 
 
+def test_a_shape_mistake_warns_once_not_once_per_batch():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # as pytest and notebooks often set: still once
+        for batch in (8, 8, 8, 3):  # the last batch is smaller: the same mistake
+            F.mse_loss(minigrad.zeros(batch, 1, 5), minigrad.zeros(batch, 5))
+        F.l1_loss(minigrad.zeros(2, 1, 5), minigrad.zeros(2, 5))  # another loss: warns
+        F.mse_loss(minigrad.zeros(2, 2, 5), minigrad.zeros(2, 5))  # another mistake: warns
+        F.mse_loss(minigrad.zeros(2, 5), minigrad.zeros(2, 5))  # no mistake: silent
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 3, messages
+    assert messages[0].startswith("mse_loss: using a target size (8, 5)")
+    assert messages[1].startswith("l1_loss") and "(2, 2, 5)" in messages[2]
+
+
 @pytest.mark.parametrize(
     "call",
     [

@@ -51,8 +51,9 @@ def test_parameter_wraps_without_copying_and_requires_grad():
 
 
 def test_parameter_repr_and_arithmetic():
+    on_cpu = nn.Parameter(minigrad.tensor([1.0, 2.0], device="cpu"))  # (others name their device)
+    assert repr(on_cpu) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     p = nn.Parameter(minigrad.tensor([1.0, 2.0]))
-    assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     y = p * 2  # ops give plain Tensors
     assert type(y) is minigrad.Tensor and y.grad_fn is not None
     y.sum().backward()
@@ -311,6 +312,22 @@ def test_load_state_dict_not_strict_returns_the_key_lists():
         model.load_state_dict({"0.weight": minigrad.ones(2, 2)}, strict=False)
 
 
+def test_a_state_dict_without_num_batches_tracked_loads_silently():
+    # Files from before BatchNorm counted batches lack the counter: PyTorch fills it in
+    # (keeps the module's own) rather than calling it missing, strict or not.
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model(minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]))  # one training batch: the count is 1
+    saved = {k: v for k, v in model.state_dict().items() if k != "1.num_batches_tracked"}
+    saved["1.running_mean"] = minigrad.tensor([0.5, 0.25, 0.125])
+    fresh = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert fresh.load_state_dict(saved, strict=False) == IncompatibleKeys([], [])
+    assert fresh.load_state_dict(saved) == IncompatibleKeys([], [])
+    assert fresh[1].running_mean.tolist() == [0.5, 0.25, 0.125]
+    assert fresh[1].num_batches_tracked.item() == 0  # its own value, kept
+    del saved["1.running_var"]  # any other buffer is still missing
+    assert fresh.load_state_dict(saved, strict=False).missing_keys == ["1.running_var"]
+
+
 def test_non_persistent_buffers_are_not_saved():
     block = Block()
     assert "scratch" not in block.state_dict()
@@ -425,13 +442,32 @@ def test_nn_exports_every_name_of_the_design():
     ],
 )
 def test_any_entry_point_imports_cleanly(first_import):
-    """nn.functional and nn/layers/attention.py import each other: any order must work."""
+    """Any of nn's entry points imports first without a cycle."""
     import subprocess
     import sys
 
     code = f"{first_import}; import minigrad.nn as nn; nn.functional.scaled_dot_product_attention"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_functional_holds_attention_and_imports_no_layer():
+    """scaled_dot_product_attention lives in nn.functional; functional imports no layer
+    file (the layers import functional, never the other way: no import circle)."""
+    import ast
+    import inspect
+
+    from minigrad.nn import functional
+    from minigrad.nn.layers import attention
+
+    assert functional.scaled_dot_product_attention.__module__ == "minigrad.nn.functional"
+
+    def imports(module):
+        tree = ast.parse(inspect.getsource(module))
+        return [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+
+    assert "minigrad.nn.functional" in imports(attention)  # the layer uses the function
+    assert not [name for name in imports(functional) if name.startswith("minigrad.nn.layers")]
 
 
 def test_forward_hooks_see_and_replace_inputs_and_outputs():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 import minigrad
+import minigrad.nn.functional as F
 from minigrad.ops.linalg import Linear
 from minigrad.testing.strategies import broadcastable_shapes, shapes
 
@@ -81,6 +82,29 @@ def _index_cases(x):
 
 
 NONEMPTY = {"min_dims": 1, "non_empty": True}
+INTEGERS = tuple(float(k) for k in range(-3, 4))  # where floor, ceil and trunc jump
+HALVES = tuple(k + 0.5 for k in range(-4, 4))  # where round jumps
+
+
+def _rows_index(x):
+    """An int64 index of x's shape that sends row i to row (i + 1) mod n (no repeats)."""
+    n = x.shape[0]
+    rows = (minigrad.arange(n) + 1) % n
+    return rows.reshape((n,) + (1,) * (x.ndim - 1)).expand(*x.shape)
+
+
+def _image(x):
+    """x as a batch of one-channel images (1, C, H, W) for the resampling ops."""
+    return x.reshape(1, -1, *x.shape[-2:])
+
+
+IMAGE = {"min_dims": 2, "non_empty": True}
+
+
+def _trace_case(m):
+    """A repeated subscript (the diagonal of m m^T) next to an ordinary operand."""
+    return minigrad.einsum("ii,ij->j", m @ m.T, m)
+
 
 OPS = [
     # arithmetic: +, -, *, / and ** with broadcasting
@@ -157,4 +181,82 @@ OPS = [
     Op("index_select", lambda x: x.index_select(-1, minigrad.tensor([0, 0])), **NONEMPTY),
     # conversions
     Op("clone", lambda x: x.clone() * 2),
+    # rounding: a derivative of 0 between the steps; remainder's is 1 and -floor(a / b)
+    Op("floor", lambda x: x.floor() + x, away_from=INTEGERS),
+    Op("ceil", lambda x: x.ceil() * x, away_from=INTEGERS),
+    Op("trunc", lambda x: x.trunc() * x, away_from=INTEGERS),
+    Op("round", lambda x: x.round() * x, away_from=HALVES),
+    Op("sign", lambda x: x.sign() * x, away_from=(0.0,)),
+    Op("remainder", lambda x: x % 1.3, away_from=(-2.6, -1.3, 0.0, 1.3, 2.6)),
+    Op("rremainder", lambda x: 2.5 % x, low=0.9, high=3.0, away_from=(1.25, 2.5)),
+    # running sums and products, triangles
+    Op("cumsum", lambda x: x.cumsum(0)),
+    Op("cumsum_last", lambda x: x.cumsum(-1) * x),
+    Op("cumprod", lambda x: x.cumprod(-1)),
+    Op("cumprod_zeros", lambda x: x.masked_fill(x.detach() < -1, 0.0).cumprod(0), min_dims=1),
+    Op("tril", lambda x: x.tril(), min_dims=2),
+    Op("triu", lambda x: x.triu(1) * x, min_dims=2),
+    # sorting: the values carry the gradient back to where they came from
+    Op(
+        "sort",
+        lambda x: x.sort(-1).values * minigrad.arange(x.shape[-1], dtype=x.dtype),
+        **NONEMPTY,
+        distinct=True,
+    ),
+    Op(
+        "sort_descending",
+        lambda x: x.sort(0, descending=True).values.cumsum(0),
+        **NONEMPTY,
+        distinct=True,
+    ),
+    Op("topk", lambda x: x.topk(min(2, x.shape[-1])).values * 2, **NONEMPTY, distinct=True),
+    # writing into chosen places
+    Op("scatter_add", lambda x: x.scatter_add(0, _rows_index(x), x.exp()), **NONEMPTY),
+    Op("scatter", lambda x: x.scatter(0, _rows_index(x)[:1], x[-1:] * 2), **NONEMPTY),
+    Op(
+        "index_add",
+        lambda x: x.index_add(0, minigrad.tensor([0, 0]), x[:1].repeat(2, *[1] * (x.ndim - 1)), 3),
+        **NONEMPTY,
+    ),
+    # einsum: every operand's derivative is an einsum again
+    Op("einsum_product", lambda a, b: minigrad.einsum("...,...->...", a, b), "binary"),
+    Op("einsum_linear", lambda x, w, b: minigrad.einsum("...i,oi,o->...o", x, w, b), "linear"),
+    Op("einsum_sum_away", lambda x: minigrad.einsum("...ij->j", x), min_dims=2),
+    Op("einsum_trace", lambda x: _trace_case(x.reshape(x.shape[0], -1)), **IMAGE),
+    Op("einsum_outer", lambda *xs: minigrad.einsum(",".join("ijk"[: len(xs)]), *xs), "many"),
+    # nn.functional
+    Op("silu", lambda x: F.silu(x)),
+    Op("normalize", lambda x: F.normalize(x, dim=-1), **NONEMPTY, away_from=(0.0,)),
+    Op(
+        "cosine_similarity",
+        lambda a, b: F.cosine_similarity(a, b, dim=-1),
+        "binary",
+        **NONEMPTY,
+        away_from=(0.0,),
+    ),
+    Op(
+        "kl_div",
+        lambda x: F.kl_div(x.log_softmax(-1), (x * 0.5).softmax(-1), reduction="sum"),
+        **NONEMPTY,
+    ),
+    Op(
+        "kl_div_log_target",
+        lambda x: F.kl_div(x.sin(), x.cos(), reduction="batchmean", log_target=True),
+        **NONEMPTY,
+    ),
+    Op("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(_image(x), (2, 3)), **IMAGE),
+    Op("interpolate_nearest", lambda x: F.interpolate(_image(x), scale_factor=2), **IMAGE),
+    Op(
+        "interpolate_bilinear", lambda x: F.interpolate(_image(x), (3, 5), mode="bilinear"), **IMAGE
+    ),
+    Op(
+        "interpolate_bilinear_corners",
+        lambda x: F.interpolate(_image(x), (5, 2), mode="bilinear", align_corners=True),
+        **IMAGE,
+    ),
+    Op(
+        "interpolate_linear",
+        lambda x: F.interpolate(x.reshape(1, 1, -1), 7, mode="linear"),
+        **NONEMPTY,
+    ),
 ]

@@ -8,7 +8,7 @@ or non-contiguous views.
 
 import numpy
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad
@@ -52,6 +52,24 @@ def test_first_derivative_matches_finite_differences(op, data):
 def test_second_derivative_matches_finite_differences(op, data):
     fn, inputs = draw_case(op, data, max_side=3)
     assert gradgradcheck(fn, inputs, name=op.name)
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_a_second_backward_through_the_freed_graph_says_so(op, data):
+    """The first backward frees the graph; the second gets the error that says how to
+    keep it, whatever the op (not an AttributeError from what its node forgot)."""
+    fn, inputs = draw_case(op, data)
+    out = fn(*inputs)
+    assume(out.grad_fn is not None)  # broadcast_to its own shape returns the input itself
+    seed = minigrad.ones(*out.shape, dtype=out.dtype)
+    out.backward(seed)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain"):
+        out.backward(seed)
+    retained = fn(*inputs)
+    retained.backward(seed, retain_graph=True)
+    retained.backward(seed)  # kept by retain_graph=True: a second pass works
 
 
 def test_gradcheck_catches_a_wrong_derivative():

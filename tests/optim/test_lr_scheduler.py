@@ -9,6 +9,7 @@ import pytest
 import minigrad
 from minigrad.optim import SGD, Adam, Optimizer, lr_scheduler
 from minigrad.optim.lr_scheduler import (
+    ChainedScheduler,
     CosineAnnealingLR,
     ExponentialLR,
     LambdaLR,
@@ -75,6 +76,16 @@ CASES = {
     "lambda": (
         lambda opt: LambdaLR(opt, lr_lambda=lambda e: 1 / (1 + 0.1 * e)),
         lambda base, e: base / (1 + 0.1 * e),
+    ),
+    "chained": (  # PyTorch's ChainedScheduler of these two: the factors multiply
+        lambda opt: ChainedScheduler(
+            [
+                LinearLR(opt, start_factor=0.25, total_iters=4),
+                StepLR(opt, step_size=7, gamma=0.3),
+                ExponentialLR(opt, gamma=0.97),
+            ]
+        ),
+        lambda base, e: base * (0.25 + 0.75 * min(e, 4) / 4) * 0.3 ** (e // 7) * 0.97**e,
     ),
     "sequential": (  # warm-up 5 epochs, cosine for 20, then exponential
         lambda opt: SequentialLR(
@@ -303,6 +314,13 @@ def test_reduce_on_plateau_state_dict_round_trip():
         (lambda o: SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
         (lambda o: SequentialLR(o, [ReduceLROnPlateau(o)], []), TypeError, "needs a metric"),
         (lambda o: SequentialLR(o, [StepLR(optimizer(), 2)], []), ValueError, "another optimizer"),
+        (lambda o: ChainedScheduler([]), ValueError, "at least one scheduler"),
+        (lambda o: ChainedScheduler([ReduceLROnPlateau(o)]), TypeError, "needs a metric"),
+        (
+            lambda o: ChainedScheduler([StepLR(o, 2), StepLR(optimizer(), 2)]),
+            ValueError,
+            "scheduler 1 \\(StepLR\\) belongs to another optimizer",
+        ),
         (lambda o: StepLR("sgd", step_size=2), TypeError, "needs an Optimizer"),
         (lambda o: StepLR(o, step_size=2, last_epoch=4), KeyError, "initial_lr"),
     ],
@@ -334,6 +352,7 @@ def test_module_exports():
         "OneCycleLR",
         "ReduceLROnPlateau",
         "SequentialLR",
+        "ChainedScheduler",
         "LRScheduler",
     ]:
         assert hasattr(lr_scheduler, name)

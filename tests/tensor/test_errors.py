@@ -1,5 +1,6 @@
 """Errors say what was wrong, with the values, and what would be right."""
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -46,3 +47,16 @@ def test_unknown_device_name():
 def test_truth_value_of_many_elements():
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(minigrad.zeros(3))
+
+
+@pytest.mark.parametrize("text", [["a", "b"], "abc", np.array(["cat", "dog"]), [1, "a"]])
+def test_text_is_not_a_tensor_and_the_error_says_what_to_use(text):
+    with pytest.raises(TypeError, match=r"cannot make a tensor from text.*LabelEncoder.*tokenizer"):
+        minigrad.tensor(text)
+
+
+def test_ragged_lists_and_objects_say_what_a_tensor_takes():
+    with pytest.raises(ValueError, match=r"\[\[1, 2\], \[3\]\] \(a list\).*equal lengths"):
+        minigrad.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError, match=r"\{'a': 1\} \(a dict\): give a number"):
+        minigrad.tensor({"a": 1})

@@ -187,6 +187,38 @@ def test_progress_bar_shows_epoch_running_loss_and_validation(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_predict_gives_the_same_answer_for_every_form_of_input():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 3))  # float64, as NumPy makes it
+    model = nn.Linear(3, 2)
+    W, b = model.weight.numpy(), model.bias.numpy()
+    expected = X.astype(np.float32) @ W.T + b  # every row is one sample: (20, 2)
+    y = np.zeros(20, dtype=np.int64)
+    x32 = minigrad.tensor(X.astype(np.float32))
+    forms = {
+        "float64 array": X,
+        "float32 array": X.astype(np.float32),
+        "list of rows": X.tolist(),
+        "tuple of rows": tuple(map(tuple, X.tolist())),
+        "tensor": x32,
+        "loader of inputs": DataLoader(TensorDataset(X), batch_size=6),
+        "loader of pairs": DataLoader(TensorDataset(X, y), batch_size=7, shuffle=False),
+        "dataset": TensorDataset(X, y),
+        "list of batches": [x32[:8], x32[8:]],
+    }
+    for name, data in forms.items():
+        out = predict(model, data)
+        assert out.shape == (20, 2) and out.dtype == minigrad.float32, name
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    one = predict(model, [1.0, 2.0, 3.0])  # one sample without a batch dimension
+    np.testing.assert_allclose(one.numpy(), W @ [1.0, 2.0, 3.0] + b, rtol=1e-5)
+    model.double()  # a float64 model: arrays and lists are given its dtype
+    for data in (X, X.astype(np.float32), X.tolist()):
+        out = predict(model, data)
+        assert out.dtype == minigrad.float64
+        np.testing.assert_allclose(out.numpy(), data @ W.T.astype(np.float64) + b, rtol=1e-6)
+
+
 def test_predict_and_evaluate_leave_the_mode_alone():
     X, y = regression_data(8)
     model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
@@ -204,3 +236,62 @@ def test_batches_must_be_pairs():
     with pytest.raises(TypeError, match=r"batches of \(inputs, targets\)"):
         fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
             [minigrad.ones(2, 3)], progress=False)  # fmt: skip
+
+
+def test_progress_is_one_line_per_epoch_when_not_on_a_terminal(capsys):
+    train, val = loaders()  # 3 batches per epoch
+    model = nn.Linear(3, 1)
+    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), train, val, epochs=2)
+    lines = capsys.readouterr().err.splitlines()  # pytest's capture is not a terminal
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2: loss=")
+    loss, val_loss = (float(f"{history[name][1]:.4g}") for name in ("loss", "val_loss"))
+    assert lines[1] == f"epoch 2/2: loss={loss}, val_loss={val_loss}"
+    assert "|" not in "".join(lines)  # no bar characters
+
+
+def nan_data(nan_row):
+    """Regression batches of 16 rows; row ``nan_row`` of X is NaN."""
+    X, y = regression_data()
+    X = X.numpy().copy()
+    X[nan_row, 0] = np.nan
+    return DataLoader(TensorDataset(X[:48], y.numpy()[:48]), batch_size=16)
+
+
+class Calls(Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs_ended = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_ended.append(epoch)
+
+
+def test_fit_stops_at_a_non_finite_loss_naming_the_epoch_and_batch(tmp_path):
+    from minigrad.train.callbacks import ModelCheckpoint
+
+    model = nn.Linear(3, 1)
+    calls, path = Calls(), tmp_path / "best.safetensors"
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(FloatingPointError) as error:
+        fit(model, nn.MSELoss(), opt, nan_data(nan_row=20), epochs=3, progress=False,
+            callbacks=[calls, ModelCheckpoint(path)])  # fmt: skip
+    message = str(error.value)
+    assert "epoch 1/3, batch 2 of 3" in message and "nan" in message
+    assert "detect_anomaly" in message and "terminate_on_nan=False" in message
+    assert calls.epochs_ended == [] and not path.exists()  # no callback saw the broken model
+
+
+def test_fit_with_terminate_on_nan_off_trains_on():
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    history = fit(model, nn.MSELoss(), opt, nan_data(nan_row=40), epochs=2, progress=False,
+                  terminate_on_nan=False)  # fmt: skip
+    assert len(history) == 2 and np.isnan(history["loss"]).all()
+
+
+def test_fit_with_an_empty_training_loader_raises():
+    X, y = regression_data(8)
+    empty = DataLoader(TensorDataset(X, y), batch_size=16, drop_last=True)
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="no batches in epoch 1"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), empty, progress=False)

@@ -23,7 +23,23 @@ class StopAfter(Callback):
         self.stop_training = epoch + 1 >= self.epochs
 
 
-def setup(loader_seed):
+# How the learning rate moves: Adam with a cosine per epoch, and SGD with momentum
+# whose StepLR steps after every batch (so the lr changes within an epoch too).
+RATES = {
+    "adam-cosine": (
+        lambda params: optim.Adam(params, lr=0.01, weight_decay=1e-3, amsgrad=True),
+        lambda opt: optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS),
+        "epoch",
+    ),
+    "sgd-momentum-step-per-batch": (
+        lambda params: optim.SGD(params, lr=0.05, momentum=0.9),
+        lambda opt: optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.7),
+        "batch",
+    ),
+}
+
+
+def setup(loader_seed, rates="adam-cosine"):
     """Everything a run needs; made fresh for each run, from the same seed."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((96, 5)).astype(np.float32)
@@ -31,13 +47,14 @@ def setup(loader_seed):
     train = DataLoader(TensorDataset(X[:64], y[:64]), batch_size=16, shuffle=True, seed=loader_seed)
     val = DataLoader(TensorDataset(X[64:], y[64:]), batch_size=32)
     model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
-    opt = optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
-    scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS)
+    make_optimizer, make_scheduler, _ = RATES[rates]
+    opt = make_optimizer(model.parameters())
+    scheduler = make_scheduler(opt)
     return model, opt, scheduler, train, val
 
 
-def train(path, loader_seed, stop_after=None, resume=False):
-    model, opt, scheduler, train_loader, val = setup(loader_seed)
+def train(path, loader_seed, stop_after=None, resume=False, rates="adam-cosine"):
+    model, opt, scheduler, train_loader, val = setup(loader_seed, rates)
     callbacks = [
         EarlyStopping(patience=50),
         ModelCheckpoint(path, save_best_only=False, full_checkpoint=True),
@@ -47,7 +64,7 @@ def train(path, loader_seed, stop_after=None, resume=False):
     history = fit(
         model, nn.CrossEntropyLoss(), opt, train_loader, val, epochs=EPOCHS, scheduler=scheduler,
         metrics=["accuracy"], callbacks=callbacks, progress=False,
-        resume_from=path if resume else None,
+        resume_from=path if resume else None, scheduler_interval=RATES[rates][2],
     )  # fmt: skip
     return model, history
 
@@ -58,16 +75,21 @@ ON_GPU = os.environ.get("MINIGRAD_DEVICE", "cpu").startswith("cuda")
 # loader_seed=None: shuffling draws from minigrad's global generator, as dropout does,
 # so the resumed run only matches if the checkpoint restored the generator's state.
 @pytest.mark.skipif(ON_GPU, reason="exact resume on cuda needs CuPy's generator state (not saved)")
-@pytest.mark.parametrize("loader_seed", [None, 7])
-def test_stop_after_epoch_3_and_resume_equals_an_uninterrupted_run(tmp_path, loader_seed):
+@pytest.mark.parametrize(
+    "loader_seed, rates",
+    [(None, "adam-cosine"), (7, "adam-cosine"), (7, "sgd-momentum-step-per-batch")],
+)
+def test_stop_after_epoch_3_and_resume_equals_an_uninterrupted_run(tmp_path, loader_seed, rates):
     minigrad.manual_seed(0)
-    straight, straight_history = train(tmp_path / "a.safetensors", loader_seed)
+    straight, straight_history = train(tmp_path / "a.safetensors", loader_seed, rates=rates)
 
     minigrad.manual_seed(0)
-    _, first_half = train(tmp_path / "b.safetensors", loader_seed, stop_after=3)
+    _, first_half = train(tmp_path / "b.safetensors", loader_seed, stop_after=3, rates=rates)
     assert len(first_half) == 3
     minigrad.manual_seed(123)  # a different state: the checkpoint must restore everything
-    resumed, resumed_history = train(tmp_path / "b.safetensors", loader_seed, resume=True)
+    resumed, resumed_history = train(
+        tmp_path / "b.safetensors", loader_seed, resume=True, rates=rates
+    )
 
     for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)

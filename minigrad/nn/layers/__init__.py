@@ -6,6 +6,7 @@ from minigrad.nn.layers.activation import (
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
@@ -30,6 +31,7 @@ from minigrad.nn.layers.loss import (
 from minigrad.nn.layers.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.layers.pool import AvgPool2d, MaxPool2d
 from minigrad.nn.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.layers.resample import AdaptiveAvgPool2d, Upsample
 
 __all__ = [
     "Linear",
@@ -37,6 +39,8 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "Upsample",
     "Flatten",
     "Dropout",
     "BatchNorm1d",
@@ -55,6 +59,7 @@ __all__ = [
     "GELU",
     "Tanh",
     "Sigmoid",
+    "SiLU",
     "Softmax",
     "LogSoftmax",
     "Softplus",

@@ -147,3 +147,19 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x), the "swish" activation.
+
+    >>> import minigrad
+    >>> round(SiLU()(minigrad.tensor(1.0)).item(), 4)
+    0.7311
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.silu(input)

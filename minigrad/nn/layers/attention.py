@@ -26,88 +26,18 @@ Masks follow PyTorch, whose two functions disagree on what True means:
   where a pair is *left out* (a padding token, a future position).
 
 A float mask is added to the scores in both.
+
+``scaled_dot_product_attention`` lives in ``nn/functional.py`` with the other
+function forms; the layer here uses its helpers from there.
 """
 
 from __future__ import annotations
 
-import math
-
 from minigrad.factories import zeros
 from minigrad.nn import init
+from minigrad.nn.functional import _attend, _causal_bias, _check_input, _mask_as_bias
 from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module, Parameter
-from minigrad.tensor import Tensor
-
-
-def _mask_as_bias(mask, like, masked_when):
-    """A mask as numbers to add to the scores: a float mask as it is; a boolean one as
-    -inf where it equals ``masked_when`` and 0 elsewhere (a constant of the graph)."""
-    if mask is None:
-        return None
-    if not isinstance(mask, Tensor):
-        mask = like._wrap(like._backend.asarray(mask))
-    if mask.dtype.kind != "b":
-        return mask
-    xp = like.xp
-    blocked = mask.data if masked_when else ~mask.data
-    return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))
-
-
-def _causal_bias(like, length, source_length):
-    """-inf above the diagonal: position i may attend to positions j <= i only."""
-    xp = like.xp
-    allowed = xp.tril(xp.ones((length, source_length), dtype=bool))
-    return like._wrap(xp.where(allowed, 0.0, -math.inf).astype(like.dtype))
-
-
-def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None):
-    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E)."""
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    scores = (query @ key.transpose(-2, -1)) * scale
-    if bias is not None:
-        scores = scores + bias
-    weights = scores.softmax(-1)
-    if dropout_p > 0.0:
-        # Imported here: nn.functional re-exports this module's function, so a
-        # module-level import would make a cycle.
-        from minigrad.nn.functional import dropout
-
-        weights = dropout(weights, dropout_p)
-    return weights @ value, weights
-
-
-def scaled_dot_product_attention(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
-):
-    """softmax(Q K^T / sqrt(E) + mask) V for query (..., L, E), key (..., S, E) and
-    value (..., S, Ev), as PyTorch's function: a boolean ``attn_mask`` is True where
-    attention is allowed; a float one is added to the scores; ``is_causal`` allows
-    j <= i only. Dropout (``dropout_p``) is applied to the weights whenever p > 0.
-
-    >>> import minigrad
-    >>> q = k = minigrad.tensor([[1.0, 0.0], [0.0, 1.0]])
-    >>> v = minigrad.tensor([[1.0], [3.0]])
-    >>> out = scaled_dot_product_attention(q, k, v, is_causal=True)
-    >>> [round(row[0], 4) for row in out.tolist()]  # row 0 sees only v[0]
-    [1.0, 2.3395]
-    """
-    if is_causal and attn_mask is not None:
-        raise ValueError(
-            "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
-            "(fold the causal mask into attn_mask if you need both)"
-        )
-    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise RuntimeError(
-            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key "
-            f"(..., S, E) {tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} "
-            "must agree on E and on S"
-        )
-    if is_causal:
-        bias = _causal_bias(query, query.shape[-2], key.shape[-2])
-    else:
-        bias = _mask_as_bias(attn_mask, query, masked_when=False)
-    output, _ = _attend(query, key, value, bias, dropout_p, scale)
-    return output
 
 
 class MultiheadAttention(Module):
@@ -216,6 +146,8 @@ class MultiheadAttention(Module):
         (L, S) or (N * num_heads, L, S) for pairs; float masks are added to the scores.
         ``is_causal=True`` without an ``attn_mask`` applies the causal mask (PyTorch
         insists on an explicit attn_mask then; here the mask is built for you)."""
+        for x, (w, _) in zip((query, key, value), self._projections()):
+            _check_input("MultiheadAttention", x, w)
         batched = query.ndim == 3
         if batched and self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))

@@ -13,6 +13,7 @@ import math
 
 from minigrad.factories import zeros
 from minigrad.nn import init
+from minigrad.nn.functional import _check_input
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.conv import _pair, conv2d
 
@@ -74,6 +75,7 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        _check_input("conv2d", input, self.weight)
         return conv2d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from minigrad.nn.functional import _check_input
 from minigrad.nn.module import Module
 
 
@@ -23,6 +24,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):
+        _check_input("Flatten", input)  # often a model's first layer: a list gets told
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:

@@ -33,6 +33,8 @@ from minigrad.nn.module import Module, Parameter
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input they accept."""
 
+    _optional_buffers = ("num_batches_tracked",)  # see Module.load_state_dict
+
     def __init__(
         self,
         num_features: int,
@@ -81,6 +83,7 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, input):
+        F._check_input(type(self).__name__, input, self.weight)
         self._check_input_dim(input)
         if input.ndim >= 2 and input.shape[1] != self.num_features:
             raise ValueError(

@@ -183,6 +183,7 @@ class _RNNBase(Module):
         the last layer's h_t for every t, (L, N, D * hidden_size), and h_n (and c_n)
         the final state of every layer and direction, (num_layers * D, N, hidden_size).
         """
+        F._check_input(type(self).__name__, input, self.weight_ih_l0)
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(
@@ -231,6 +232,7 @@ class _RNNBase(Module):
         elif not batched:
             parts = tuple(p.unsqueeze(1) for p in parts)
         for p in parts:
+            F._check_input(f"{type(self).__name__} (hidden state)", p, self.weight_ih_l0)
             if tuple(p.shape) != expected:
                 raise RuntimeError(
                     f"{type(self).__name__}: expected hidden state of shape {expected} "
@@ -405,6 +407,7 @@ class _CellBase(Module):
 
     def forward(self, input, hx=None):
         """input (N, input_size) or (input_size,); hx like the state (zeros if None)."""
+        F._check_input(type(self).__name__, input, self.weight_ih)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
