@@ -114,7 +114,15 @@ _INPLACE_OPERATORS = {
     operator.setitem,
 }
 _INPLACE_METHODS = {"fill", "sort", "put", "itemset", "resize", "partition"}
-_INPLACE_FUNCTIONS = {"copyto", "put", "place", "putmask", "put_along_axis", "fill_diagonal"}
+_INPLACE_FUNCTIONS = {
+    "copyto",
+    "put",
+    "place",
+    "putmask",
+    "put_along_axis",
+    "fill_diagonal",
+    "scatter_add",  # the backend's target[index] += values
+}
 # Results whose shape depends on the values: a replay could not allocate them.
 _VALUE_SHAPED = {"nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract"}
 # What an array tells without reading its values.
@@ -143,6 +151,7 @@ class Recorder:
         self.values: list = []
         self.inputs: list[int] = []
         self.closed = False  # set when the trace ends: then nothing more is recorded
+        self._inside = False  # True while a recorded call runs
         self._external_of: dict[int, Traced] = {}  # id(array) -> its stand-in
 
     # --- buffers -------------------------------------------------------------------
@@ -181,10 +190,14 @@ class Recorder:
         given: dict[int, tuple] = {}  # id(real array) -> (its buffer, the array)
         real_args, arg_template = self._unwrap(args, given)
         real_kwargs, kwarg_template = self._unwrap(kwargs, given)
-        if self.closed:  # a stand-in kept past its trace (in a cache): compute, plainly
-            return fn(*real_args, **real_kwargs)
+        if self.closed or self._inside:  # a stand-in kept past its trace (in a cache), or
+            return fn(*real_args, **real_kwargs)  # a call made by a recorded call: plainly
         fn = _as_ufunc(fn, real_args, real_kwargs)
-        result = fn(*real_args, **real_kwargs)
+        self._inside = True  # what fn calls (a backend's rand calls its generator) is its own
+        try:
+            result = fn(*real_args, **real_kwargs)
+        finally:
+            self._inside = False
         writes = _writes(fn, name, arg_template, kwarg_template)
         if not writes and not effect and id(result) in given:  # asarray(x) is x: no call
             return self._wrap(result, given)[1]
@@ -448,7 +461,7 @@ class RecordingModule:
 
     def __getattr__(self, name):
         attribute = getattr(self._module, name)
-        if isinstance(attribute, types.ModuleType):
+        if isinstance(attribute, (types.ModuleType, types.SimpleNamespace)):  # xp.linalg
             wrapped = RecordingModule(attribute, self._recorder)
         elif isinstance(attribute, (type, numpy.ufunc)) or not callable(attribute):
             wrapped = attribute
@@ -494,6 +507,9 @@ class Draw:
 
 
 _PATCHED = ("xp", "rng", "asarray", "to_numpy")
+# Backend methods that do not compute: left as they are.
+_NOT_RECORDED = {"seed", "get_rng_state", "set_rng_state", "synchronize"}
+_DRAWS = {"rand", "randn", "randint"}  # random: a replay draws afresh, never dropped
 
 
 @contextmanager
@@ -533,28 +549,49 @@ def patched(recorder, backends, optimizers):
                 if _is_array(value) and not isinstance(value, numpy.generic):
                     state[key] = recorder.external(value)
                     states.append((state, key))
-    saved = [(b, {n: b.__dict__[n] for n in _PATCHED if n in b.__dict__}) for b in backends]
+    saved = []
+    for backend in backends:
+        kernels = _kernels(backend)
+        names = (*_PATCHED, *kernels)
+        saved.append(
+            (backend, names, {n: backend.__dict__[n] for n in names if n in backend.__dict__})
+        )
     Tensor.data = property(get_data, set_data)
-    for backend, _ in saved:
+    for backend, _, _ in saved:
+        for name, method in _kernels(backend).items():  # scatter_add, erf, rand, ...
+            setattr(backend, name, _recording_method(recorder, method, name))
         backend.xp = RecordingModule(backend.xp, recorder)
         backend.rng = RecordingGenerator(backend, backend.rng, recorder)
-        backend.asarray = _recording_asarray(recorder, backend.asarray)
         backend.to_numpy = _refuse_to_numpy
     try:
         yield touched, states
     finally:
         Tensor.data = slot
-        for backend, own in saved:
-            for name in _PATCHED:
+        for backend, names, own in saved:
+            for name in names:
                 if name in own:
                     setattr(backend, name, own[name])
-                else:
+                elif name in backend.__dict__:
                     delattr(backend, name)
 
 
-def _recording_asarray(recorder, asarray):
-    def recorded(data, dtype=None, copy=False):
-        return recorder.call(asarray, (data,), {"dtype": dtype, "copy": copy}, "asarray")
+def _kernels(backend) -> dict:
+    """The backend's methods that compute with arrays (asarray, rand, scatter_add, erf...)."""
+    methods = {}
+    for name in dir(type(backend)):
+        attribute = getattr(type(backend), name)
+        if callable(attribute) and not name.startswith("_") and name not in _NOT_RECORDED:
+            if name != "to_numpy" and not isinstance(attribute, type):
+                methods[name] = getattr(backend, name)
+    return methods
+
+
+def _recording_method(recorder, method, name):
+    """``method`` (a bound backend method), recorded as one call when used in a trace."""
+    effect = name in _DRAWS
+
+    def recorded(*args, **kwargs):
+        return recorder.call(method, args, kwargs, name, effect=effect)
 
     return recorded
 
