@@ -60,7 +60,11 @@ def compile(fn=None, *, max_traces: int = 8):
        the same seed stay bit for bit identical.
 
     A new signature traces anew; at most ``max_traces`` are kept (the least
-    recently used goes), as PyTorch's recompile limit.
+    recently used goes), as PyTorch's recompile limit. ``step.traces`` maps each
+    signature to its ``Trace``; ``trace.program.source`` is the replay, as Python.
+    Before it replays, a trace drops the calls nothing needs, computes once what
+    reads no input, and (on NumPy) writes intermediate results into arrays
+    allocated once and shared by results whose lifetimes do not overlap.
 
     The rules (as TinyJit's and jax.jit's):
 
@@ -84,7 +88,8 @@ def compile(fn=None, *, max_traces: int = 8):
     - A trace patches the backend and ``Tensor`` for its duration: trace in one
       thread at a time.
 
-    Future work: on CuPy, replaying through a CUDA graph (one launch per step).
+    Future work: on CuPy, the memory plan, and replaying through a CUDA graph (one
+    launch per step).
 
     >>> import minigrad
     >>> @minigrad.compile
