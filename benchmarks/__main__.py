@@ -52,6 +52,13 @@ def parse_args(argv=None):
         help="run only these workloads: " + ", ".join(w.name for w in WORKLOADS),
     )
     parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=int,
+        metavar="N",
+        help="run only these sizes of each workload (a workload without any runs none)",
+    )
+    parser.add_argument(
         "--devices",
         default="cpu,cuda",
         help="comma-separated, of cpu,cuda (default: both, cuda only where available)",
@@ -101,6 +108,8 @@ def plan(args):
         # a compiled workload's PyTorch twin is its eager workload's: measured once
         twin_elsewhere = workload.compiled_from in names
         for size in workload.quick_sizes if args.quick else workload.sizes:
+            if args.sizes and size not in args.sizes:
+                continue
             jobs += [(workload, size, device, "minigrad") for device in devices]
             if workload.torch is not None and not twin_elsewhere:
                 jobs += [(workload, size, device, "torch") for device in torch_devices]

@@ -163,3 +163,26 @@ def test_a_job_that_fails_in_every_round_is_reported_as_failed():
 
     failed = {"status": "error", "reason": "crashed"}
     assert _median_round([failed, failed | {"reason": "again"}]) == failed
+
+
+def test_only_the_sizes_asked_for_and_one_pytorch_twin_for_eager_and_compiled():
+    from benchmarks.__main__ import parse_args, plan
+
+    args = parse_args(["--only", "mlp_step", "mlp_step_compiled", "--sizes", "16", "256"])
+    jobs, _, torch_devices, _ = plan(args)
+    mine = [(w.name, size, framework) for w, size, _, framework in jobs if w.name != "matmul"]
+    expected = [("mlp_step", 16, "minigrad"), ("mlp_step_compiled", 16, "minigrad")]
+    expected += [("mlp_step", 256, "minigrad"), ("mlp_step_compiled", 256, "minigrad")]
+    if torch_devices:  # PyTorch installed: one twin per size, under the eager name
+        expected += [("mlp_step", 16, "torch"), ("mlp_step", 256, "torch")]
+    assert sorted(mine) == sorted(expected)
+
+
+def test_a_compiled_workload_is_compared_with_its_eager_workloads_pytorch_twin():
+    torch = {"workload": "mlp_step", "size": 16, "device": "cpu", "framework": "torch"}
+    compiled = torch | {"workload": "mlp_step_compiled", "framework": "minigrad"}
+    results = [
+        torch | {"status": "ok", "median_s": 4.0},
+        compiled | {"status": "ok", "median_s": 1.0},
+    ]
+    assert report._versus_torch(results[1], results) == "0.25x"
