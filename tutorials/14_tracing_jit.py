@@ -116,7 +116,7 @@ print("\n".join(calls[:8]), "\n    ...\n" + "\n".join(calls[-4:]))
 # its moment buffers and the parameters. No `Tensor`, no `Context`, no graph.
 
 # %%
-assert "random" in source  # the dropout mask, drawn afresh at every replay
+assert "rand_" in source  # the dropout mask, drawn afresh at every replay
 assert "isub" in source  # the parameters' in-place update, p -= step
 
 # %% [markdown]
