@@ -126,7 +126,7 @@ class CompiledFunction:
         if trace is not None:
             self.traces.move_to_end(key)
             return trace.replay(tensors)
-        trace, result = Trace.record(self.fn, args, kwargs, tensors)
+        trace, result = Trace.record(self.fn, args, kwargs, tensors, self.modules)
         if trace is not None:  # None: a first step, which made optimizer state
             self.traces[key] = trace
             while len(self.traces) > self.max_traces:
@@ -151,9 +151,8 @@ class CompiledFunction:
 class Trace:
     """One recorded call of ``fn``: its Program and how to hand results back.
 
-    ``write_backs`` are the Python objects that the step left holding arrays it
-    made: (Tensor, "data" or "grad", buffer) or (state dict, key, buffer). A replay
-    hands them the new arrays, as the eager step would have.
+    ``write_backs`` are the places where the step left an array it made, which a
+    replay fills with its new array, as the eager step would have (see ``WriteBack``).
     """
 
     def __init__(self, program, output_spec, write_backs):
@@ -162,7 +161,7 @@ class Trace:
     running = False  # True while a trace runs (a compiled function inside runs eagerly)
 
     @staticmethod
-    def record(fn, args, kwargs, tensors):
+    def record(fn, args, kwargs, tensors, modules=()):
         """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned).
 
         The Trace is None when the call created optimizer state (a first step differs
@@ -174,6 +173,7 @@ class Trace:
         recorder = Recorder()
         optimizers = list(Optimizer.instances)
         state_before = _state_layout(optimizers)
+        before = _places(optimizers, modules)  # where state lives, and its arrays now
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
         touched = {}
@@ -185,27 +185,88 @@ class Trace:
             gc.collect()  # so that only what the step left behind still holds stand-ins
         finally:
             Trace.running, recorder.closed = False, True
-            write_backs = _untrace(touched, optimizers)
+            write_backs = _untrace(touched, optimizers, modules)
         if _state_layout(optimizers) != state_before:
             return None, result
-        keep = list(_spec_buffers(output_spec)) + [i for _, _, i in write_backs]
+        for write_back in write_backs:  # state replaced, not changed in place: carried
+            was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
+            write_back.carried, write_back.before = recorder.carried(was), None
+        keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
         return Trace(Program(recorder, keep), output_spec, write_backs), result
 
     def replay(self, tensors):
-        arrays = self.program.run([t.data for t in tensors])
+        arrays = [t.data for t in tensors]
+        arrays += [w.current() for w in self.write_backs if w.carried is not None]
+        arrays = self.program.run(arrays)
         env = dict(zip(self.program.keep, arrays))
-        for holder, key, index in self.write_backs:
-            if key == "grad":
-                tensor = holder()
-                if tensor is not None:
-                    tensor.grad = Tensor._make(env[index], tensor._backend)
-            elif key == "data":
-                tensor = holder()
-                if tensor is not None:
-                    tensor.data = env[index]
-            else:
-                holder[key] = env[index]
+        for write_back in self.write_backs:
+            write_back.give(env[write_back.buffer])
         return _build(self.output_spec, env)
+
+
+class WriteBack:
+    """A place the step left one of its arrays in, to fill again after each replay.
+
+    ``kind`` says how: "grad" (a parameter's new ``.grad`` Tensor, as ``backward()``
+    gives), "data" (a Tensor made before the step whose ``.data`` it replaced),
+    "array" (an optimizer state entry) or "tensor" (a module attribute or buffer
+    the step set to a new Tensor).
+    """
+
+    __slots__ = ("kind", "holder", "key", "buffer", "backend", "carried", "before")
+
+    def __init__(self, kind, holder, key, buffer, backend=None, before=None):
+        self.kind, self.holder, self.key, self.buffer = kind, holder, key, buffer
+        self.backend = backend
+        self.carried = None  # the input buffer that reads this place at each replay
+        self.before = before  # ("data": the array the Tensor held before the step)
+
+    def place(self):
+        """Which place this is, as ``_places`` names it."""
+        holder = self.holder() if self.kind in ("grad", "data") else self.holder
+        return (self.kind, id(holder), self.key)
+
+    def current(self):
+        """The array this place holds now (what the previous replay left there)."""
+        if self.kind == "array":
+            return self.holder[self.key]
+        if self.kind == "tensor":
+            return self.holder[self.key].data
+        tensor = self.holder()
+        return tensor.grad.data if self.kind == "grad" else tensor.data
+
+    def give(self, array):
+        if self.kind == "array":
+            self.holder[self.key] = array
+        elif self.kind == "tensor":
+            self.holder[self.key] = Tensor._make(array, self.backend)
+        else:  # a Tensor, held weakly: a write-back must not keep it alive
+            tensor = self.holder()
+            if tensor is None:
+                return
+            if self.kind == "grad":
+                tensor.grad = Tensor._make(array, tensor._backend)
+            else:
+                tensor.data = array
+
+
+def _places(optimizers, modules) -> dict:
+    """{place: the array there} for the state a step may replace: optimizer state
+    entries, parameters' gradients, modules' buffers and Tensor attributes."""
+    places = {}
+    for optimizer in optimizers:
+        for state in optimizer.state.values():
+            for key, value in state.items():
+                places["array", id(state), key] = value
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                places["grad", id(p), None] = None if p.grad is None else p.grad.data
+    for module in modules:
+        for holder in (module.__dict__.get("_buffers", {}), module.__dict__):
+            for name, value in holder.items():
+                if isinstance(value, Tensor):
+                    places["tensor", id(holder), name] = value.data
+    return places
 
 
 def _state_layout(optimizers) -> list:
@@ -213,11 +274,11 @@ def _state_layout(optimizers) -> list:
     return [[(id(p), tuple(state)) for p, state in o.state.items()] for o in optimizers]
 
 
-def _untrace(touched, optimizers) -> list:
+def _untrace(touched, optimizers, modules) -> list:
     """Give every Tensor and optimizer state its real array back; return the write-backs."""
-    made_by_step = {}  # id(Tensor) -> (weak reference, buffer) for Tensors holding new arrays
-    alive, existed = [], set()
-    for ref, existed_before in touched.values():
+    made = {}  # id(Tensor) -> (the Tensor, its buffer), for Tensors holding arrays it made
+    alive, existed = [], {}
+    for ref, before in touched.values():
         tensor = ref()
         if tensor is None or not isinstance(tensor.data, Traced):
             continue  # gone, or seen already
@@ -225,25 +286,32 @@ def _untrace(touched, optimizers) -> list:
         tensor.data = traced.value
         alive.append(tensor)
         if traced.recorder.kinds[traced.index] == "made":
-            made_by_step[id(tensor)] = (ref, traced.index)
-            if existed_before:
-                existed.add(id(tensor))
+            made[id(tensor)] = (tensor, traced.index)
+            if before is not None:  # it existed before the step
+                existed[id(tensor)] = before
     write_backs = []
-    for tensor in alive:  # a gradient: a new .grad Tensor, as backward() gives
-        if tensor.grad is not None and id(tensor.grad) in made_by_step:
-            write_backs.append((weakref.ref(tensor), "grad", made_by_step.pop(id(tensor.grad))[1]))
+    for tensor in alive:  # gradients: new .grad Tensors, as backward() gives
+        if tensor.grad is not None and id(tensor.grad) in made:
+            _, index = made.pop(id(tensor.grad))
+            write_backs.append(WriteBack("grad", weakref.ref(tensor), None, index))
+    for module in modules:  # buffers and attributes set to new Tensors (self.h = ...)
+        for holder in (module.__dict__.get("_buffers", {}), module.__dict__):
+            for name, value in holder.items():
+                if isinstance(value, Tensor) and id(value) in made:
+                    _, index = made[id(value)]
+                    write_backs.append(WriteBack("tensor", holder, name, index, value._backend))
     # a Tensor that existed before the step and now holds a new array (p.data = ...);
-    # Tensors the step made (its results, its intermediates) are left as they are
-    write_backs += [
-        (ref, "data", index) for i, (ref, index) in made_by_step.items() if i in existed
-    ]
+    # other Tensors the step made (its results, its intermediates) are left as they are
+    for i in existed.keys() & made.keys():
+        tensor, index = made[i]
+        write_backs.append(WriteBack("data", weakref.ref(tensor), None, index, before=existed[i]))
     for optimizer in optimizers:
         for state in optimizer.state.values():
             for key, value in list(state.items()):
                 if isinstance(value, Traced):
                     state[key] = value.value
                     if value.recorder.kinds[value.index] == "made":
-                        write_backs.append((state, key, value.index))
+                        write_backs.append(WriteBack("array", state, key, value.index))
     return write_backs
 
 
@@ -319,8 +387,9 @@ def _visible_objects(fn) -> dict:
     """The modules and optimizers ``fn`` can reach: closure, globals it names, ``self``."""
     candidates = []
     target = getattr(fn, "__func__", fn)
-    if getattr(fn, "__self__", None) is not None:
-        candidates += list(vars(fn.__self__).values()) if hasattr(fn.__self__, "__dict__") else []
+    owner = getattr(fn, "__self__", None)  # a bound method: its object, and what it holds
+    if owner is not None:
+        candidates += [owner, *(vars(owner).values() if hasattr(owner, "__dict__") else ())]
     for cell in getattr(target, "__closure__", None) or ():
         try:
             candidates.append(cell.cell_contents)

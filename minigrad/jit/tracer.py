@@ -169,6 +169,20 @@ class Recorder:
         self._external_of[id(array)] = traced
         return traced
 
+    def carried(self, array):
+        """If the step read ``array`` from outside, make it an input (appended to
+        ``inputs``: a replay binds it anew) and return its buffer; else None. For state
+        the step replaces instead of changing in place: each replay reads the array
+        the one before left (a module's ``self.h = ...``)."""
+        traced = self._external_of.get(id(array))
+        if array is None or traced is None or traced.value is not array:
+            return None
+        if self.kinds[traced.index] != "input":
+            self.kinds[traced.index] = "input"
+            self.values[traced.index] = None  # (a replay gives it; keep no trace-time array)
+        self.inputs.append(traced.index)
+        return traced.index
+
     def external(self, array) -> Traced:
         """The stand-in for an array that lives outside the step (one per array)."""
         if isinstance(array, Traced):
@@ -517,8 +531,8 @@ def patched(recorder, backends, optimizers):
     """Route every array of the step through ``recorder`` while the block runs.
 
     Yields the Tensors whose ``data`` the step read or set, as {id: (weak reference,
-    whether the Tensor existed before the step)}, and the (state dict, key) pairs of
-    optimizer state it may change.
+    the array it held before the step, or None for a Tensor the step made)}, and the
+    (state dict, key) pairs of optimizer state it may change.
     """
     from minigrad.tensor import Tensor
 
@@ -528,19 +542,23 @@ def patched(recorder, backends, optimizers):
     def get_data(tensor):
         value = slot.__get__(tensor, Tensor)
         if not isinstance(value, Traced):
+            note(tensor, value)
             value = recorder.external(value)
             slot.__set__(tensor, value)
-            note(tensor, existed=True)
         return value
 
     def set_data(tensor, value):
-        note(tensor, existed=getattr(tensor, "_backend", None) is not None)  # (not yet: new)
+        if getattr(tensor, "_backend", None) is None:  # a Tensor being made now
+            note(tensor, None)
+        else:
+            old = slot.__get__(tensor, Tensor)
+            note(tensor, old.value if isinstance(old, Traced) else old)
         slot.__set__(tensor, value)
 
-    def note(tensor, existed):
+    def note(tensor, before):
         seen = touched.get(id(tensor))
         if seen is None or seen[0]() is not tensor:  # (an id is reused once its Tensor dies)
-            touched[id(tensor)] = (weakref.ref(tensor), existed)
+            touched[id(tensor)] = (weakref.ref(tensor), before)
 
     states = []
     for optimizer in optimizers:

@@ -362,3 +362,57 @@ def test_calls_on_constants_are_made_once_and_dead_calls_dropped():
     assert [call.name for call in program.calls] == ["add"]
     assert program.run([numpy.zeros(3)])[0].tolist() == [0.0, 2.0, 4.0]
     del unused
+
+
+def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
+    class RunningMean(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", minigrad.zeros(2))
+
+        def forward(self, x):
+            self.mean = self.mean * 0.5 + x.mean(dim=0) * 0.5  # a new Tensor each step
+            return x - self.mean
+
+    def run(compiled):
+        module = RunningMean()
+        step = minigrad.compile(module.forward) if compiled else module.forward
+        outputs = [step(minigrad.tensor([[float(i), 2.0 * i]])).tolist() for i in range(5)]
+        return outputs, module.mean.tolist()
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_state_replaced_instead_of_changed_in_place_is_carried_from_replay_to_replay():
+    class Momentum(minigrad.optim.Optimizer):
+        """SGD with momentum whose buffer is a new array each step (not in place)."""
+
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def _update(self, p, g, state, group, xp):
+            m = state.get("m")
+            state["m"] = g.copy() if m is None else 0.9 * m + g
+            p -= group["lr"] * state["m"]
+
+    def run(compiled):
+        w = minigrad.tensor([1.0, -1.0], requires_grad=True)
+        v = minigrad.tensor([0.5, 0.5], requires_grad=True)
+        optimizer = Momentum([w], lr=0.05)
+
+        def step(x):
+            optimizer.zero_grad()
+            v.grad = None
+            loss = (((w + v) * x).sum() - 2.0) ** 2
+            loss.backward()
+            optimizer.step()
+            with minigrad.no_grad():
+                v.data = (v - 0.05 * v.grad).data  # a new array for v, not an update in place
+            return loss
+
+        step = minigrad.compile(step) if compiled else step
+        x = minigrad.tensor([1.0, 2.0])
+        losses = [step(x).item() for _ in range(6)]
+        return losses, w.tolist(), v.tolist(), optimizer.state[w]["m"].tolist()
+
+    assert run(compiled=True) == run(compiled=False)
