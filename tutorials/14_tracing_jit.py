@@ -127,13 +127,16 @@ assert "isub" in source  # the parameters' in-place update, p -= step
 #   survive the step: the returned tensors, the gradients, the parameters and
 #   optimizer state changed in place, the random draws;
 # * a **memory plan**: an intermediate result that lives only inside the step is
-#   written, with `out=`, into an array allocated once; two results whose lifetimes
-#   do not overlap share one array.
+#   written, with `out=`, into its place in one block of memory allocated once; two
+#   results whose lifetimes do not overlap share the same bytes.
 
 # %%
-arrays, results = trace.program.pooled
-print(f"memory plan: {results} intermediate results live in {arrays} preallocated arrays")
-assert arrays < results
+program = trace.program
+print(
+    f"memory plan: intermediate results of {program.planned_bytes:,} bytes in all live in"
+    f" one block of {program.arena_bytes:,} bytes, allocated once"
+)
+assert program.arena_bytes < program.planned_bytes
 
 # %% [markdown]
 # ## 3. What it buys

@@ -197,6 +197,8 @@ class Trace:
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
         arrays += [w.current() for w in self.write_backs if w.carried is not None]
+        for write_back in self.write_backs:
+            write_back.release()
         arrays = self.program.run(arrays)
         env = dict(zip(self.program.keep, arrays))
         for write_back in self.write_backs:
@@ -225,6 +227,14 @@ class WriteBack:
         """Which place this is, as ``_places`` names it."""
         holder = self.holder() if self.kind in ("grad", "data") else self.holder
         return (self.kind, id(holder), self.key)
+
+    def release(self):
+        """Drop a gradient the replay will replace and does not read, before the replay
+        runs, as ``zero_grad()`` did in the traced step: its memory is free for the step."""
+        if self.kind == "grad" and self.carried is None:
+            tensor = self.holder()
+            if tensor is not None:
+                tensor.grad = None
 
     def current(self):
         """The array this place holds now (what the previous replay left there)."""

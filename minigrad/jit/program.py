@@ -55,10 +55,10 @@ class Program:
         keep_roots = {recorder.roots[i] for i in keep}
         calls, self.constants = fold_constants(recorder, recorder.calls, keep_roots)
         self.calls = live_calls(recorder, keep_roots, calls)
-        pooled, writers = plan_memory(recorder, self.calls, keep_roots)
-        self.pooled = len({id(a) for a in pooled.values()}), len(pooled)
+        pooled, fillings, self.arena_bytes = plan_memory(recorder, self.calls, keep_roots)
+        self.planned_bytes = sum(array.nbytes for array in pooled.values())  # if each had its own
         self.source, namespace = _generate(
-            recorder, self.calls, pooled, writers, self.inputs, keep, self.constants
+            recorder, self.calls, pooled, fillings, self.inputs, keep, self.constants
         )
         exec(compile(self.source, "<minigrad.compile replay>", "exec"), namespace)  # noqa: S102
         self._replay = namespace["replay"]
@@ -109,57 +109,93 @@ def live_calls(recorder, keep_roots, calls) -> list:
 
 
 def plan_memory(recorder, calls, keep_roots) -> tuple:
-    """(buffer -> preallocated array, the ids of the calls that write their result there)
-    for every result that can be written with ``out=``.
+    """(buffer -> its array, {id(call): how it fills it}, the arena's size in bytes) for
+    every result a call can write into a given array (see ``_filling``) and that lives
+    only inside the step.
 
-    A buffer whose lifetime has ended hands its array to the next result of the same
-    shape, dtype and strides (a greedy interval assignment).
+    All of them are views of one block of bytes, the arena. Each result gets an offset
+    in it such that two results whose lifetimes overlap (from the call that makes one
+    to the last call that reads it or a view of it) never overlap in memory. The
+    offsets come from the greedy rule of TensorFlow Lite's planner: the largest result
+    first, each at the lowest offset where it fits beside those already placed.
     """
     roots, layouts = recorder.roots, recorder.values
     last_use = {}
     for k, call in enumerate(calls):
         for i in (*call.reads, *call.writes, *_outputs(call)):
             last_use[roots[i]] = k
-    free: dict[tuple, list] = {}
-    ending: dict[int, list] = {}
-    pooled, writers = {}, set()
+    wanted = []  # (bytes, first call, last call, buffer, call, filling)
     for k, call in enumerate(calls):
-        index = call.outputs
-        if _can_write_out(call) and isinstance(index, int) and recorder.kinds[index] == "made":
+        index, filling = call.outputs, _filling(call)
+        if filling and isinstance(index, int) and recorder.kinds[index] == "made":
             kind, shape, dtype, strides, owns_memory = layouts[index]
-            if roots[index] == index and index not in keep_roots and shape and owns_memory:
-                key = (kind, shape, dtype, strides)
-                shelf = free.setdefault(key, [])
-                array = shelf.pop() if shelf else _empty_like(key)
-                if array is not None:
-                    pooled[index] = array
-                    writers.add(id(call))
-                    ending.setdefault(last_use[index], []).append((key, array))
-        for key, array in ending.pop(k, ()):
-            free[key].append(array)
-    return pooled, writers
+            nbytes = int(numpy.prod(shape)) * dtype.itemsize
+            planned = roots[index] == index and index not in keep_roots and owns_memory
+            compact = shape and nbytes and _compact(shape, dtype, strides)  # (0-d: not planned)
+            if planned and kind is numpy.ndarray and compact:
+                wanted.append((nbytes, k, last_use[index], index, call, filling))
+    placed, offsets = [], {}  # (offset, bytes, first, last) of each placed result
+    for nbytes, first, last, index, _, _ in sorted(wanted, key=lambda w: -w[0]):
+        offset = 0
+        overlapping = [p for p in placed if p[2] <= last and first <= p[3]]
+        for other, size, _, _ in sorted(overlapping):
+            if offset + nbytes <= other:
+                break  # it fits in the gap below this one
+            offset = max(offset, _aligned(other + size))
+        placed.append((offset, nbytes, first, last))
+        offsets[index] = offset
+    size = max((o + n for o, n, _, _ in placed), default=0)
+    arena = numpy.empty(size + _ALIGNMENT, "u1")
+    start = -arena.ctypes.data % _ALIGNMENT  # the first byte on a 64-byte boundary
+    pooled, fillings = {}, {}
+    for _, _, _, index, call, filling in wanted:
+        _, shape, dtype, strides, _ = layouts[index]
+        offset = start + offsets[index]
+        pooled[index] = numpy.ndarray(shape, dtype, arena, offset, strides)
+        fillings[id(call)] = filling
+    return pooled, fillings, size
 
 
-def _empty_like(layout):
-    """A new array of this (type, shape, dtype, strides), or None if it cannot be made."""
-    kind, shape, dtype, strides = layout
-    if kind is not numpy.ndarray:  # (CuPy, or a testing backend's arrays: not planned yet)
-        return None
-    array = numpy.empty(shape, dtype)
-    if array.strides != strides:  # a transposed layout: allocate in that order
-        order = sorted(range(len(shape)), key=lambda d: -abs(strides[d]))
-        array = numpy.empty([shape[d] for d in order], dtype).transpose(numpy.argsort(order))
-    return array if array.strides == strides else None
+_ALIGNMENT = 64  # bytes: a cache line, and more than any SIMD load needs
 
 
-def _can_write_out(call) -> bool:
+def _aligned(offset) -> int:
+    return -(-offset // _ALIGNMENT) * _ALIGNMENT
+
+
+def _compact(shape, dtype, strides) -> bool:
+    """True if an array of this layout fills its bytes exactly (C, F or permuted order)."""
+    expected = dtype.itemsize
+    for stride, size in sorted(zip(strides, shape)):
+        if size != 1 and stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+_CREATIONS = {"zeros": "zeros", "zeros_like": "zeros", "ones": "ones", "ones_like": "ones"}
+_CREATIONS.update({"empty": "empty", "empty_like": "empty"})
+
+
+def _filling(call):
+    """How ``call`` can write its result into a given array, or None if it cannot:
+    "out" (a ufunc or reduction with out=), "zeros", "ones", "empty" (an allocation),
+    "copy" (x.copy()), "astype" (x.astype(dtype): a copy that converts)."""
     if "out" in call.kwargs or "where" in call.kwargs:  # (where=: out keeps its old values)
-        return False
+        return None
     if isinstance(call.fn, numpy.ufunc):
-        return call.fn.nout == 1
+        return "out" if call.fn.nout == 1 else None
     if getattr(call.fn, "__name__", None) == "reduce":  # numpy.add.reduce
-        return isinstance(getattr(call.fn, "__self__", None), numpy.ufunc)
-    return isinstance(call.fn, Method) and call.fn.name in _OUT_METHODS
+        return "out" if isinstance(getattr(call.fn, "__self__", None), numpy.ufunc) else None
+    if isinstance(call.fn, Method):
+        if call.fn.name == "copy":
+            return "copy"
+        if call.fn.name == "astype" and call.kwargs.get("copy", True):
+            return "astype"
+        return "out" if call.fn.name in _OUT_METHODS else None
+    if getattr(numpy, call.name, None) is call.fn:
+        return _CREATIONS.get(call.name)
+    return None
 
 
 def _outputs(call) -> tuple:
@@ -169,7 +205,7 @@ def _outputs(call) -> tuple:
 
 
 # --- the replay as Python source ---------------------------------------------------
-def _generate(recorder, calls, pooled, writers, inputs, keep, constants):
+def _generate(recorder, calls, pooled, fillings, inputs, keep, constants):
     """(source, namespace) of ``replay(*inputs)``: one line per call, buffers as locals.
 
     Outside arrays and preallocated ones come in as names of the namespace; every
@@ -214,9 +250,9 @@ def _generate(recorder, calls, pooled, writers, inputs, keep, constants):
         if fn is None:
             lines.append(f"    b{call.outputs} = {arguments}")
             continue
-        if id(call) in writers:  # the result goes into its preallocated array
-            arguments.append(f"out=b{call.outputs}")
-            lines.append(f"    {fn}({', '.join(arguments)})")
+        filling = fillings.get(id(call))
+        if filling is not None:  # the result goes into its preallocated array
+            lines.append("    " + _fill(filling, fn, arguments, f"b{call.outputs}", namespace))
             continue
         outputs = _outputs(call)
         target = "" if not outputs else ", ".join(f"b{i}" for i in outputs) + " = "
@@ -225,6 +261,19 @@ def _generate(recorder, calls, pooled, writers, inputs, keep, constants):
         lines.append(f"    {target}{fn}({', '.join(arguments)})")
     lines.append("    return (" + "".join(f"b{i}, " for i in keep) + ")")
     return "\n".join(lines) + "\n", namespace
+
+
+def _fill(filling, fn, arguments, out, namespace) -> str:
+    """The line that computes a planned result into its array ``out``."""
+    if filling == "out":
+        return f"{fn}({', '.join([*arguments, f'out={out}'])})"
+    if filling in ("zeros", "ones"):
+        return f"{out}.fill({0 if filling == 'zeros' else 1})"
+    if filling == "empty":
+        return f"pass  # {out}: allocated once"
+    namespace["copyto"] = numpy.copyto  # copy and astype: the values into out
+    casting = ", casting='unsafe'" if filling == "astype" else ""
+    return f"copyto({out}, {fn.rsplit('.', 1)[0]}{casting})"
 
 
 def _substitute(template, arrays):

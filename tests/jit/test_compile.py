@@ -327,23 +327,24 @@ def test_an_error_in_the_traced_function_leaves_no_stand_in_behind():
 
 
 # --- the program: dead calls, constants, memory plan ---------------------------------
-def test_the_memory_plan_shares_arrays_between_results_whose_lifetimes_do_not_overlap():
+def test_the_memory_plan_shares_memory_between_results_whose_lifetimes_do_not_overlap():
     from minigrad.jit.program import Program
     from minigrad.jit.tracer import Recorder
 
     recorder = Recorder()
-    x = recorder.input(numpy.arange(4.0))
-    a = numpy.exp(x)  # a lives until b is made
-    b = numpy.sin(a)  # then a is dead: c may take its array
-    c = numpy.cos(b)
-    d = c + b  # b and c are both alive here: they must not share
-    program = Program(recorder, keep=[d.index])
-    arrays, results = program.pooled
-    assert (arrays, results) == (2, 3)  # a, b, c planned; d is returned, so it is not
+    x = recorder.input(numpy.arange(4.0))  # 32 bytes per result below
+    a = numpy.exp(x)
+    b = numpy.sin(a)  # a is dead once b is made: c may take its memory
+    c = numpy.cos(b)  # ... and d may take b's
+    d = numpy.tanh(c)
+    e = d + c  # returned: its own array
+    program = Program(recorder, keep=[e.index])
+    assert program.planned_bytes == 4 * 32
+    assert program.arena_bytes == 64 + 32  # a and c at offset 0, b and d at 64
     for x in (numpy.arange(4.0), numpy.ones(4)):
         (out,) = program.run([x])
-        b = numpy.sin(numpy.exp(x))
-        assert out.tobytes() == (numpy.cos(b) + b).tobytes()
+        c = numpy.cos(numpy.sin(numpy.exp(x)))
+        assert out.tobytes() == (numpy.tanh(c) + c).tobytes()
     (again,) = program.run([numpy.ones(4)])
     assert out is not again  # each replay returns its own array
 
