@@ -106,7 +106,7 @@ print("every loss and every parameter: bit for bit equal")
 (trace,) = compiled_step.traces.values()
 source = trace.program.source
 calls = [line for line in source.splitlines()[1:] if " = x" not in line]  # skip bN = xN
-print(f"{len(trace.program.calls)} array calls; the start of the forward pass:")
+print(f"{len(trace.program.names)} array calls; the start of the forward pass:")
 print("\n".join(calls[:8]), "\n    ...\n" + "\n".join(calls[-4:]))
 
 # %% [markdown]

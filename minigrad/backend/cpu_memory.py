@@ -65,3 +65,22 @@ def keep_freed_memory() -> bool:
     done = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
     kept = kept or bool(done and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
     return kept
+
+
+def give_back_freed_memory() -> bool:
+    """Hand the freed memory malloc keeps back to the operating system (glibc's
+    ``malloc_trim``); True if it was done.
+
+    For a moment when the next steps will need memory laid out differently from the
+    last one: ``minigrad.compile`` calls it after a trace, before it allocates the
+    replay's memory in one block, which the freed pieces of the traced step could not
+    hold. Without it the block would come on top of them.
+    """
+    if not kept:
+        return False
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    return bool(trim(0))

@@ -29,8 +29,9 @@ import weakref
 from collections import OrderedDict
 
 from minigrad.autograd.mode import mode
+from minigrad.backend.cpu_memory import give_back_freed_memory
 from minigrad.jit.program import Program
-from minigrad.jit.tracer import Recorder, Traced, TraceError, patched
+from minigrad.jit.tracer import Recorder, Traced, TraceError, patched, weak
 from minigrad.nn.module import Module
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
@@ -190,8 +191,10 @@ class Trace:
             return None, result
         for write_back in write_backs:  # state replaced, not changed in place: carried
             was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
-            write_back.carried, write_back.before = recorder.carried(was), None
+            write_back.carried = recorder.carried(None if was is None else was())
+            write_back.before = None
         keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
+        give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         return Trace(Program(recorder, keep), output_spec, write_backs), result
 
     def replay(self, tensors):
@@ -261,21 +264,22 @@ class WriteBack:
 
 
 def _places(optimizers, modules) -> dict:
-    """{place: the array there} for the state a step may replace: optimizer state
-    entries, parameters' gradients, modules' buffers and Tensor attributes."""
+    """{place: a weak reference to the array there} for the state a step may replace:
+    optimizer state entries, parameters' gradients, modules' buffers and Tensor
+    attributes (weak: a gradient the step drops must be freed, as in eager)."""
     places = {}
     for optimizer in optimizers:
         for state in optimizer.state.values():
             for key, value in state.items():
-                places["array", id(state), key] = value
+                places["array", id(state), key] = weak(value)
         for group in optimizer.param_groups:
             for p in group["params"]:
-                places["grad", id(p), None] = None if p.grad is None else p.grad.data
+                places["grad", id(p), None] = None if p.grad is None else weak(p.grad.data)
     for module in modules:
         for holder in (module.__dict__.get("_buffers", {}), module.__dict__):
             for name, value in holder.items():
                 if isinstance(value, Tensor):
-                    places["tensor", id(holder), name] = value.data
+                    places["tensor", id(holder), name] = weak(value.data)
     return places
 
 

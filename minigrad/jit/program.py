@@ -54,11 +54,12 @@ class Program:
         self.inputs, self.keep = list(recorder.inputs), list(keep)
         keep_roots = {recorder.roots[i] for i in keep}
         calls, self.constants = fold_constants(recorder, recorder.calls, keep_roots)
-        self.calls = live_calls(recorder, keep_roots, calls)
-        pooled, fillings, self.arena_bytes = plan_memory(recorder, self.calls, keep_roots)
+        calls = live_calls(recorder, keep_roots, calls)
+        self.names = [call.name for call in calls]  # what it calls, in order (for reading)
+        pooled, fillings, self.arena_bytes = plan_memory(recorder, calls, keep_roots)
         self.planned_bytes = sum(array.nbytes for array in pooled.values())  # if each had its own
         self.source, namespace = _generate(
-            recorder, self.calls, pooled, fillings, self.inputs, keep, self.constants
+            recorder, calls, pooled, fillings, self.inputs, keep, self.constants
         )
         exec(compile(self.source, "<minigrad.compile replay>", "exec"), namespace)  # noqa: S102
         self._replay = namespace["replay"]

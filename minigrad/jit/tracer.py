@@ -531,8 +531,8 @@ def patched(recorder, backends, optimizers):
     """Route every array of the step through ``recorder`` while the block runs.
 
     Yields the Tensors whose ``data`` the step read or set, as {id: (weak reference,
-    the array it held before the step, or None for a Tensor the step made)}, and the
-    (state dict, key) pairs of optimizer state it may change.
+    a weak reference to the array it held before the step, or None for a Tensor the
+    step made)}, and the (state dict, key) pairs of optimizer state it may change.
     """
     from minigrad.tensor import Tensor
 
@@ -558,7 +558,7 @@ def patched(recorder, backends, optimizers):
     def note(tensor, before):
         seen = touched.get(id(tensor))
         if seen is None or seen[0]() is not tensor:  # (an id is reused once its Tensor dies)
-            touched[id(tensor)] = (weakref.ref(tensor), before)
+            touched[id(tensor)] = (weakref.ref(tensor), None if before is None else weak(before))
 
     states = []
     for optimizer in optimizers:
@@ -591,6 +591,15 @@ def patched(recorder, backends, optimizers):
                     setattr(backend, name, own[name])
                 elif name in backend.__dict__:
                     delattr(backend, name)
+
+
+def weak(array):
+    """A weak reference to ``array`` (a strong one for an array type without them): what
+    a trace remembers of state it does not want to keep alive."""
+    try:
+        return weakref.ref(array)
+    except TypeError:
+        return lambda: array
 
 
 def _kernels(backend) -> dict:

@@ -360,7 +360,7 @@ def test_calls_on_constants_are_made_once_and_dead_calls_dropped():
     unused = x * 100  # nothing needs it
     y = x + offsets
     program = Program(recorder, keep=[y.index])
-    assert [call.name for call in program.calls] == ["add"]
+    assert program.names == ["add"]
     assert program.run([numpy.zeros(3)])[0].tolist() == [0.0, 2.0, 4.0]
     del unused
 
