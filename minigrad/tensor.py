@@ -599,8 +599,11 @@ class Tensor:
 
         >>> Tensor([1.0, 2.0]).masked_fill(Tensor([True, False]), 0.0).tolist()
         [0.0, 2.0]
+
+        The result keeps this tensor's dtype, as in PyTorch (``where`` would promote).
         """
-        return E.where(mask, value, self)
+        out = E.where(mask, value, self)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False):

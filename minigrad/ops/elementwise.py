@@ -38,7 +38,7 @@ def _match(xp, a, b, floating=False):
     return a, b
 
 
-_NUMBERS = (int, float)
+_NUMBERS = (int, float, bool)  # (bool: type() is exact)
 
 
 def _array_and_number(xp, array, number, floating=False):
