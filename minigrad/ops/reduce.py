@@ -32,8 +32,11 @@ def normalize_dims(dim, ndim, op="reduce"):
                 f"but got {d})"
             )
         out.append(d % ndim if ndim else 0)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dimension repeated in {tuple(dims)}")
+    if len(set(out)) != len(out):  # PyTorch's kind of error, naming the dim given twice
+        twice = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(
+            f"{op}: dim {twice} appears multiple times in the list of dims {tuple(dims)}"
+        )
     if ndim == 0:
         return ()  # a 0-d tensor has one value: reducing it over "dim 0" keeps it
     return tuple(sorted(out))
