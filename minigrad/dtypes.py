@@ -1,4 +1,5 @@
-"""Data types, named as in PyTorch, and the default for Python floats.
+"""Data types, named as in PyTorch, the default for Python floats, and how the dtypes
+of an op's operands combine (PyTorch's promotion rules, ``result_type`` below).
 
 They are NumPy dtypes (CuPy uses the same ones), so ``t.dtype == minigrad.float32``
 and ``t.dtype == numpy.float32`` both hold.
