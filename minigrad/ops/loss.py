@@ -24,6 +24,7 @@ tests/nn/test_losses.py, which checks this op against it.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.dtypes import result_type
 
 
 class CrossEntropy(Function):
@@ -160,7 +161,8 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, x, y):
         xp = ctx.xp
         ctx.save_for_backward(x, y)
-        return -(y * _clamped_log(xp, x) + (1 - y) * _clamped_log(xp, 1 - x))
+        loss = -(y * _clamped_log(xp, x) + (1 - y) * _clamped_log(xp, 1 - x))
+        return loss.astype(result_type(x, y), copy=False)  # NumPy 1.x: 1 - (0-d f32) is f64
 
     @staticmethod
     def backward(ctx, grad):
