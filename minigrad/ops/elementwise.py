@@ -18,7 +18,7 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _match(xp, a, b, floating=False):
+def _match(ctx, a, b, floating=False):
     """The two operands of a binary op, converted so that NumPy computes PyTorch's dtype.
 
     ``dtypes.result_type`` decides (``floating``: the default float for an integer
@@ -27,17 +27,32 @@ def _match(xp, a, b, floating=False):
     dtype: NumPy 2 would keep that dtype by itself (NEP 50), NumPy 1.x would promote a
     0-d float32 to float64 (a loss's gradient is 0-d, and a mean's backward divides it
     by a count).
+
+    Two float arrays of different dtypes meet in the result's dtype, but each input's
+    gradient must come back in its own (``_in_input_dtypes``): ``ctx.in_dtypes`` keeps them.
     """
     if type(b) in _NUMBERS:
-        a, b = _array_and_number(xp, a, b, floating)
+        a, b = _array_and_number(ctx.xp, a, b, floating)
     elif type(a) in _NUMBERS:
-        b, a = _array_and_number(xp, b, a, floating)
+        b, a = _array_and_number(ctx.xp, b, a, floating)
     elif a.dtype is not b.dtype or (floating and a.dtype.kind not in "fc"):
         # (`is not`: NumPy shares one dtype object per type, and `!=` costs 0.1 us more;
         # two equal dtypes that are not one object just take this slower way)
         dtype = (float_result_type if floating else result_type)(a, b)
+        ctx.in_dtypes = a.dtype, b.dtype
         a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
     return a, b
+
+
+def _in_input_dtypes(ctx, grads):
+    """Each input's gradient in that input's dtype, as PyTorch's engine gives it:
+    float32 x times float64 y is float64, but x.grad is float32."""
+    dtypes = ctx.__dict__.get("in_dtypes")
+    if dtypes is None:  # the common case: no input was converted
+        return grads
+    return tuple(
+        g if g is None or g.dtype == dtype else g.astype(dtype) for g, dtype in zip(grads, dtypes)
+    )
 
 
 _NUMBERS = (int, float, bool)  # (bool: type() is exact)
@@ -132,7 +147,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         try:
             return a + b
         except ValueError as error:
@@ -141,9 +156,12 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad, ctx.shapes[0]) if da else None,
-            sum_to_shape(grad, ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad, ctx.shapes[0]) if da else None,
+                sum_to_shape(grad, ctx.shapes[1]) if db else None,
+            ),
         )
 
 
@@ -153,7 +171,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         try:
             return a - b
         except ValueError as error:
@@ -162,9 +180,12 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad, ctx.shapes[0]) if da else None,
-            sum_to_shape(-grad, ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad, ctx.shapes[0]) if da else None,
+                sum_to_shape(-grad, ctx.shapes[1]) if db else None,
+            ),
         )
 
 
@@ -174,7 +195,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         try:
             return a * b
         except ValueError as error:
@@ -184,9 +205,12 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad * b, _shape(a)) if da else None,
-            sum_to_shape(grad * a, _shape(b)) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad * b, _shape(a)) if da else None,
+                sum_to_shape(grad * a, _shape(b)) if db else None,
+            ),
         )
 
 
@@ -196,7 +220,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
-        a, b = _match(ctx.xp, a, b, floating=True)  # int / int is a float, as in PyTorch
+        a, b = _match(ctx, a, b, floating=True)  # int / int is a float, as in PyTorch
         try:
             return a / b
         except ValueError as error:
@@ -206,9 +230,12 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad / b, _shape(a)) if da else None,
-            sum_to_shape(-grad * a / (b * b), _shape(b)) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad / b, _shape(a)) if da else None,
+                sum_to_shape(-grad * a / (b * b), _shape(b)) if db else None,
+            ),
         )
 
 
@@ -217,7 +244,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        base, exponent = _match(ctx.xp, a, b)
+        base, exponent = _match(ctx, a, b)
         try:
             y = base**exponent
         except ValueError as error:
@@ -241,7 +268,7 @@ class Pow(Function):
             else:
                 log_a = where(a > 0, a, 1.0).log()  # ln a, with 0 where a <= 0
             grad_b = sum_to_shape(grad * y * log_a, _shape(b))
-        return grad_a, grad_b
+        return _in_input_dtypes(ctx, (grad_a, grad_b))
 
 
 class Neg(Function):
@@ -544,7 +571,7 @@ class Clamp(Function):
         xp = ctx.xp
         ctx.shapes = _shape(x), _shape(lo), _shape(hi)
         tensor_bounds = hasattr(lo, "shape"), hasattr(hi, "shape")  # numbers get no gradient
-        x, lo, hi = _promote(xp, x, lo, hi)
+        x, lo, hi = _promote(ctx, x, lo, hi)
         try:
             y = xp.clip(x, lo, hi)
         except ValueError as error:
@@ -558,7 +585,7 @@ class Clamp(Function):
         for needed, mask, shape in zip(ctx.needs_input_grad, ctx.masks, ctx.shapes):
             # the masks are constants: the derivative is piecewise constant
             grads.append(sum_to_shape(grad * grad._wrap(mask), shape) if needed else None)
-        return tuple(grads)
+        return _in_input_dtypes(ctx, tuple(grads))
 
 
 def _clamp_masks(x, lo, hi, lo_is_tensor, hi_is_tensor):
@@ -576,13 +603,16 @@ def _clamp_masks(x, lo, hi, lo_is_tensor, hi_is_tensor):
     return inside, below, above
 
 
-def _promote(xp, x, *others):
+def _promote(ctx, x, *others):
     """``x`` and the ``others`` (arrays, numbers or None) as arrays of their
-    ``result_type``, for ops of more than two inputs. The common case, a float ``x`` with
-    numbers, needs no promotion: the numbers become ``_number_like`` constants."""
+    ``result_type``, for ops of more than two inputs (their dtypes kept in
+    ``ctx.in_dtypes``, as ``_match`` does). The common case, a float ``x`` with numbers,
+    needs no promotion: the numbers become ``_number_like`` constants."""
+    xp = ctx.xp
     if x.dtype.kind == "f" and all(type(o) in _NUMBERS or o is None for o in others):
         return [x] + [None if o is None else _number_like(xp, o, x) for o in others]
     dtype = result_type(x, *others)
+    ctx.in_dtypes = [getattr(o, "dtype", None) for o in (x, *others)]
     return [None if o is None else xp.asarray(o, dtype=dtype) for o in (x, *others)]
 
 
@@ -592,7 +622,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         try:
             y = ctx.xp.maximum(a, b)
         except ValueError as error:
@@ -611,7 +641,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         try:
             y = ctx.xp.minimum(a, b)
         except ValueError as error:
@@ -629,9 +659,12 @@ def _split(ctx, grad):
     share_a = ctx.share_a.astype(grad.dtype)
     # 1 - share_a before the cast: 1 - (0-d float32) would be float64 in NumPy 1.x
     share_b = (1 - ctx.share_a).astype(grad.dtype)
-    return (
-        sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
-        sum_to_shape(grad * share_b, ctx.shapes[1]) if db else None,
+    return _in_input_dtypes(
+        ctx,
+        (
+            sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
+            sum_to_shape(grad * share_b, ctx.shapes[1]) if db else None,
+        ),
     )
 
 
@@ -642,7 +675,7 @@ class Where(Function):
     def forward(ctx, a, b, *, condition):
         ctx.condition = condition
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)  # PyTorch's dtype: where(c, int_tensor, 0.5) is float32
+        a, b = _match(ctx, a, b)  # PyTorch's dtype: where(c, int_tensor, 0.5) is float32
         try:
             return ctx.xp.where(condition, a, b)
         except ValueError as error:
@@ -651,9 +684,12 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(where(ctx.condition, grad, 0.0), ctx.shapes[0]) if da else None,
-            sum_to_shape(where(ctx.condition, 0.0, grad), ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(where(ctx.condition, grad, 0.0), ctx.shapes[0]) if da else None,
+                sum_to_shape(where(ctx.condition, 0.0, grad), ctx.shapes[1]) if db else None,
+            ),
         )
 
 

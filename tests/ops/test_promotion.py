@@ -212,3 +212,32 @@ def test_masked_fill_keeps_the_tensors_dtype_as_pytorch():
     x = minigrad.tensor([1, 2, 3])
     got = x.masked_fill(x > 1, 0.5)  # PyTorch casts the value to x's dtype
     assert got.dtype == I64 and got.tolist() == [1, 0, 0]
+
+
+GRADIENT_CASES = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "maximum": minigrad.maximum,
+    "minimum": minigrad.minimum,
+    "where": lambda a, b: minigrad.where(a.detach() > 1.5, a, b),
+    "clamp": lambda a, b: a.clamp(max=b),
+}
+
+
+@pytest.mark.parametrize("name", GRADIENT_CASES)
+@pytest.mark.parametrize("b_shape", [(3,), ()], ids=["dimensioned", "0-d"])
+def test_each_gradient_comes_back_in_its_inputs_dtype(name, b_shape):
+    # PyTorch: float32 a with float64 b computes in the result's dtype, but a.grad is
+    # float32 and b.grad float64 (else float64 leaks into the optimizer's state).
+    a = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = minigrad.full(b_shape, 2.5, dtype=F64, requires_grad=True)
+    out = GRADIENT_CASES[name](a, b)
+    assert out.dtype == (F64 if b_shape else F32)
+    out.sum().backward()
+    assert a.grad.dtype == F32 and b.grad.dtype == F64
+    a64 = a.detach().double().requires_grad_()
+    GRADIENT_CASES[name](a64, b.detach()).sum().backward()  # the same, all in float64
+    numpy.testing.assert_allclose(a.grad.numpy(), a64.grad.numpy(), rtol=1e-6)
