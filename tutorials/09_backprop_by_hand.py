@@ -148,7 +148,8 @@ for name, ours, t in zip(["W1", "b1", "W2", "b2"], grads, tensors):
 #
 # Independently of any chain rule: nudge one weight by $\pm\varepsilon$ and watch the loss,
 #
-# $$\frac{\partial L}{\partial w} \approx \frac{L(w + \varepsilon) - L(w - \varepsilon)}{2 \varepsilon},$$
+# $$\frac{\partial L}{\partial w} \approx
+#   \frac{L(w + \varepsilon) - L(w - \varepsilon)}{2 \varepsilon},$$
 #
 # with an error of order $\varepsilon^2$. We check every weight of $W_1$ and $W_2$.
 
@@ -195,12 +196,13 @@ assert loss < 0.35 and accuracy > 0.85
 # %% [markdown]
 # ## 6. Why backward costs about twice the forward
 #
-# A linear layer's forward is one matrix product, $X W^\top$: for $X$ of shape $(N, d_\text{in})$
-# and $W$ of shape $(d_\text{out}, d_\text{in})$, that is $2 N d_\text{in} d_\text{out}$ floating-point
-# operations (a multiply and an add each). Its backward is **two** products of the same
-# size: $G W$ for the input's gradient and $G^\top X$ for the weight's. Matrix products
-# dominate a network's cost, so backward is about $2\times$ the forward, and one training
-# step about $3\times$ the forward alone. (The first layer can skip $G W$: its input is data.)
+# A linear layer's forward is one matrix product, $X W^\top$: for $X$ of shape
+# $(N, d_\text{in})$ and $W$ of shape $(d_\text{out}, d_\text{in})$, that is
+# $2 N d_\text{in} d_\text{out}$ floating-point operations (a multiply and an add each).
+# Its backward is **two** products of the same size: $G W$ for the input's gradient and
+# $G^\top X$ for the weight's. Matrix products dominate a network's cost, so backward is
+# about $2\times$ the forward, and one training step about $3\times$ the forward alone.
+# (The first layer can skip $G W$: its input is data.)
 
 # %%
 N, d_in, d_out = 512, 512, 512

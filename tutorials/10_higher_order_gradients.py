@@ -75,7 +75,8 @@ assert abs(4 * x.item() ** 3 - 6 * x.item() + 1) < 1e-12 and 12 * x.item() ** 2 
 # ## 3. Newton's method for logistic regression
 #
 # With many parameters $w$, the second derivative is the *Hessian* matrix
-# $H_{ij} = \partial^2 L / \partial w_i \partial w_j$ and the step is $w \leftarrow w - H^{-1} \nabla L$.
+# $H_{ij} = \partial^2 L / \partial w_i \partial w_j$ and the step is
+# $w \leftarrow w - H^{-1} \nabla L$.
 # We build $H$ row by row: row $i$ is the gradient of $\partial L / \partial w_i$. The loss is
 # the logistic regression loss on two blobs of points (3 parameters: two weights and a
 # bias), with a small L2 term so that the minimum is finite.
@@ -107,16 +108,15 @@ for step in range(8):
     step_vector = np.linalg.solve(H.numpy(), gradient.numpy())
     with minigrad.no_grad():
         w -= minigrad.tensor(step_vector)
-    print(
-        f"Newton step {step + 1}: loss {newton_losses[-1]:.10f}, |gradient| {np.linalg.norm(gradient.numpy()):.1e}"
-    )
+    size = np.linalg.norm(gradient.numpy())
+    print(f"Newton step {step + 1}: loss {newton_losses[-1]:.10f}, |gradient| {size:.1e}")
 assert np.linalg.norm(hessian(logistic_loss, w)[0].numpy()) < 1e-10
 # The Hessian of a sum of convex terms is symmetric and positive definite.
 assert np.allclose(H.numpy(), H.numpy().T) and np.all(np.linalg.eigvalsh(H.numpy()) > 0)
 
 # Gradient descent from the same start, with a good learning rate, for comparison.
 w_gd = minigrad.zeros(3, dtype=minigrad.float64, requires_grad=True)
-for step in range(100):
+for _ in range(100):
     (gradient,) = minigrad.grad(logistic_loss(w_gd), w_gd)
     with minigrad.no_grad():
         w_gd -= 1.0 * gradient
