@@ -17,9 +17,20 @@ SOLUTIONS = sorted((TUTORIAL_DIR / "solutions").glob("[0-9]*.py"))
 
 
 def quick_environment():
-    """The test process's environment, in quick mode, with this checkout first on the path."""
+    """The test process's environment, in quick mode, with this checkout first on the path.
+
+    One BLAS thread: quick mode's matrices are small, and on a busy machine BLAS threads
+    that wait for a core spin and burn it (Tutorial 8's quick run: 22 s of CPU with the
+    default threads under load, 3 s with one)."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "MINIGRAD_QUICK": "1", "PYTHONPATH": path, "MPLBACKEND": "Agg"}
+    return {
+        **os.environ,
+        "MINIGRAD_QUICK": "1",
+        "PYTHONPATH": path,
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
 
 
 def run_script(path, cwd):
