@@ -207,14 +207,14 @@ assert adam_train_loss < adam_losses[-1]
 
 
 # %% [markdown]
-# ## 6. The same loop, from the library
+# ## 6. The same loop, from the library: `minigrad.train.fit`
 #
-# Minigrad.train.fit.
-# fit runs exactly the loop above (train mode, zero_grad/forward/backward/step, then
+# `fit` runs exactly the loop above (train mode, zero_grad/forward/backward/step, then
 # eval mode and no_grad for validation) and records every epoch in a History.
 # Callbacks decide what happens between epochs:
+#
 # - EarlyStopping stops when val_loss has not improved for `patience` epochs, and with
-# restore_best_weights=True puts the best epoch's weights back into the model;
+#   restore_best_weights=True puts the best epoch's weights back into the model;
 # - ModelCheckpoint saves the model to a file each time val_loss reaches a new best.
 
 # %%

@@ -164,9 +164,9 @@ print("saving sigmoid(x) as an array: gradcheck passes, gradgradcheck fails")
 # %% [markdown]
 # ## 4. Many shapes and values, drawn by hypothesis
 #
-# Minigrad.testing.strategies makes the
-# awkward cases: 0-d tensors, empty ones (a side of 0), sides of 1, and non-contiguous
-# views (a transpose, every other row), which an op must treat like any other array.
+# `minigrad.testing.strategies` makes the awkward cases: 0-d tensors, empty ones (a
+# side of 0), sides of 1, and non-contiguous views (a transpose, every other row),
+# which an op must treat like any other array.
 # @given runs the test on many drawn examples; when one fails, hypothesis shrinks it to
 # the simplest failing input and reports that. A @given test is a plain function: pytest
 # collects it, or you call it yourself, as here.
