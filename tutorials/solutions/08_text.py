@@ -56,3 +56,25 @@ inputs, _ = language_model_windows(tokens, 64)
 covered = np.mean([len(bpe.decode(row)) for row in inputs])
 print(f"3. 64 BPE tokens cover {covered:.0f} characters on average (64 characters-tokens: 64)")
 assert covered > 64 * 1.5
+
+# 4. A test that one lucky pair cannot fool: the mean cosine similarity over all pairs of
+#    digits against the mean over all pairs of characters. With the tutorial's model, take
+#    `table = model.tokens.weight.detach().numpy()`. Here, so that this file runs in
+#    seconds, each character's "embedding" is its row of log bigram probabilities (what
+#    comes after it): the very thing a next-character model's embedding learns to encode.
+
+
+def mean_cosine(table, ids_a, ids_b):
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    similarity = unit[ids_a] @ unit[ids_b].T
+    same = np.equal.outer(ids_a, ids_b)
+    return float(similarity[~same].mean())  # leave out each character with itself
+
+
+table = np.log(bigram)
+table = table - table.mean(axis=0)  # centre: what all characters share says nothing
+digits = tokenizer.encode("0123456789")
+everything = list(range(V))
+within, overall = mean_cosine(table, digits, digits), mean_cosine(table, everything, everything)
+print(f"4. mean cosine: digit-digit pairs {within:.3f}, all pairs {overall:.3f}")
+assert within > overall + 0.1
