@@ -14,7 +14,7 @@
 # [minigrad/nn/layers/conv.py](../minigrad/nn/layers/conv.py), the range test in
 # [minigrad/train/lr_find.py](../minigrad/train/lr_find.py).
 #
-# Run it: `python tutorials/07_convolutional_networks.py` (full mode, about 20 seconds), or
+# Run it: `python tutorials/07_convolutional_networks.py` (full mode, about a minute), or
 # with `MINIGRAD_QUICK=1` for a few-second version with fewer epochs.
 
 # %%

@@ -15,7 +15,7 @@
 # [minigrad/nn/layers/embedding.py](../minigrad/nn/layers/embedding.py); attention in
 # [minigrad/nn/layers/attention.py](../minigrad/nn/layers/attention.py).
 #
-# Run it: `python tutorials/08_text.py` (full mode, a few minutes), or with
+# Run it: `python tutorials/08_text.py` (full mode, about a minute), or with
 # `MINIGRAD_QUICK=1` for a few-second version that trains only briefly.
 
 # %%

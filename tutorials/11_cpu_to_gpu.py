@@ -17,7 +17,7 @@
 # in [minigrad/cuda.py](../minigrad/cuda.py); the workloads in
 # [benchmarks/workloads.py](../benchmarks/workloads.py).
 #
-# Run it: `python tutorials/11_cpu_to_gpu.py` from the repository's root (a minute).
+# Run it: `python tutorials/11_cpu_to_gpu.py` from the repository's root (a few seconds).
 
 # %%
 import os
