@@ -152,6 +152,8 @@ x_test, y_test = minigrad.tensor(test_x), minigrad.tensor(test_y)
 # $64 \times 2 \times 2$ features; a linear layer maps those $256$ numbers to the 10 class scores.
 # A first layer sees $3 \times 3$ pixels; after pooling, a second-layer kernel sees
 # $3 \times 3$ pooled pixels, i.e. most of the image: each block looks at larger shapes.
+# `Flatten` turns each image's $(64, 2, 2)$ features into one row of 256 numbers, the
+# input a `Linear` layer expects.
 
 # %%
 
@@ -210,8 +212,11 @@ else:
 # %% [markdown]
 # ## 6. Training, with augmentation on the training batches only
 #
-# The loop of Tutorial 3, plus one line: `xb = augment(xb)`. We keep the weights of the
-# epoch with the best validation accuracy and measure the test set once, at the end.
+# The loop of Tutorial 3, plus one line: `xb = augment(xb)`. The learning rate follows
+# `CosineAnnealingLR`: it falls from its start to 0 along half a cosine over the epochs,
+# $\eta_e = \frac{\eta_0}{2}\left(1 + \cos\frac{\pi e}{E}\right)$, large steps first and
+# fine ones at the end. We keep the weights of the epoch with the best validation
+# accuracy and measure the test set once, at the end.
 
 # %%
 epochs = 3 if QUICK else 60

@@ -170,9 +170,15 @@ print(f"{tokenizer.vocab_size} characters; unigram baseline: {baseline:.3f} nats
 #
 # where attention lets every position look back at the earlier ones:
 # $\text{softmax}(Q K^\top / \sqrt{d} + M) V$ with the *causal* mask $M$ ($-\infty$ above the
-# diagonal), so that position $t$ cannot peek at the character it must predict. A last
-# linear layer gives one score per character; the loss is the cross-entropy of Tutorial 3
-# at every position.
+# diagonal), so that position $t$ cannot peek at the character it must predict. Each
+# position's query $Q$, key $K$ and value $V$ are linear maps of its vector; 4 *heads* do
+# this in parallel on slices of the vector. `LayerNorm` rescales each position's vector to
+# mean 0 and standard deviation 1 (then applies a learned scale and shift), which keeps
+# the numbers in a stable range through the blocks; `GELU` is a smooth ReLU,
+# $x \, \Phi(x)$ with $\Phi$ the normal distribution's CDF. The "$x +$" (a *residual*
+# connection) lets each block add a correction to its input rather than replace it. A
+# last linear layer gives one score per character; the loss is the cross-entropy of
+# Tutorial 3 at every position.
 
 # %%
 
