@@ -155,6 +155,20 @@ def to_floating(array):
     return array if array.dtype.kind in "fc" else array.astype(_default_float)
 
 
+def require_fits(target, result, op):
+    """PyTorch's rule for an in-place op: its result must not be of a higher category than
+    the tensor it is written into (``int_tensor.add_(0.5)`` raises; NumPy's message would
+    speak of ufunc casting rules).
+
+    >>> require_fits(float32, int64, "add_")  # an integer result fits a float tensor
+    """
+    if _category(result) > _category(target):
+        raise RuntimeError(
+            f"{op}: result type {result} can't be cast to the desired output type {target} "
+            f"of this tensor; use the out-of-place op, or convert the tensor first"
+        )
+
+
 def require_floating(array, op):
     """Raise PyTorch's kind of error for an op that has no integer version (mean, softmax,
     ...): the result's dtype cannot be inferred from an integer input."""

@@ -349,10 +349,14 @@ class Tensor:
                 )
         self._version += 1  # nodes that saved this tensor will notice the change
 
-    def _inplace(self, name, update, *operands):
+    def _inplace(self, name, update, *operands, result_type=None):
+        """Run ``update`` on this tensor's array; ``result_type`` (for arithmetic) says
+        the dtype the result would have, which must fit this tensor's."""
         check_same_device(name, self, *operands)
         self._check_inplace(name, *operands)
         raw = [o.data if isinstance(o, Tensor) else o for o in operands]
+        if result_type is not None:
+            dtypes.require_fits(self.dtype, result_type(self.data, *raw), name)
         update(self.data, *raw)
         return self
 
@@ -360,25 +364,25 @@ class Tensor:
         def update(a, b):
             a += b if alpha == 1 else b * alpha
 
-        return self._inplace("add_", update, other)
+        return self._inplace("add_", update, other, result_type=dtypes.result_type)
 
     def sub_(self, other, alpha=1):
         def update(a, b):
             a -= b if alpha == 1 else b * alpha
 
-        return self._inplace("sub_", update, other)
+        return self._inplace("sub_", update, other, result_type=dtypes.result_type)
 
     def mul_(self, other):
         def update(a, b):
             a *= b
 
-        return self._inplace("mul_", update, other)
+        return self._inplace("mul_", update, other, result_type=dtypes.result_type)
 
     def div_(self, other):
         def update(a, b):
             a /= b
 
-        return self._inplace("div_", update, other)
+        return self._inplace("div_", update, other, result_type=dtypes.float_result_type)
 
     def copy_(self, source):
         def update(a, b):

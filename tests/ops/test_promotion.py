@@ -241,3 +241,37 @@ def test_each_gradient_comes_back_in_its_inputs_dtype(name, b_shape):
     a64 = a.detach().double().requires_grad_()
     GRADIENT_CASES[name](a64, b.detach()).sum().backward()  # the same, all in float64
     numpy.testing.assert_allclose(a.grad.numpy(), a64.grad.numpy(), rtol=1e-6)
+
+
+def test_matmul_takes_one_dtype_and_norms_take_floats_as_pytorch():
+    """PyTorch's matmul does not promote ("expected m1 and m2 to have the same dtype"),
+    and layer_norm / batch_norm have no integer version: both raise, naming the dtypes."""
+    ints, floats = minigrad.tensor([[1, 2], [3, 4]]), minigrad.ones(2, 2)
+    with pytest.raises(RuntimeError, match=r"matmul: .*same dtype.*int64 and float32"):
+        ints @ floats
+    with pytest.raises(RuntimeError, match=r"matmul: .*float32 and float64"):
+        floats @ floats.double()
+    assert (ints @ ints).tolist() == [[7, 10], [15, 22]]  # one integer dtype is fine
+    with pytest.raises(RuntimeError, match=r"layer_norm.*expected a floating point.*int64"):
+        minigrad.nn.functional.layer_norm(ints, (2,))
+    with pytest.raises(RuntimeError, match=r"batch_norm.*int64"):
+        minigrad.nn.functional.batch_norm(ints, None, None, training=True)
+
+
+def test_in_place_arithmetic_refuses_a_result_that_does_not_fit_as_pytorch():
+    """int64.add_(0.5) and int64.div_(2) would make floats: PyTorch raises "result type
+    Float can't be cast to the desired output type Long"; the tensor is left as it was."""
+    counts = minigrad.tensor([1, 2, 3])
+    for name, call in [
+        ("add_", lambda: counts.add_(0.5)),
+        ("sub_", lambda: counts.sub_(minigrad.ones(3))),
+        ("mul_", lambda: counts.mul_(1.5)),
+        ("div_", lambda: counts.div_(2)),
+    ]:
+        with pytest.raises(RuntimeError, match=rf"{name}: result type float32 can't be cast"):
+            call()
+    assert counts.tolist() == [1, 2, 3]
+    assert counts.add_(2).tolist() == [3, 4, 5]  # an integer result fits
+    weights = minigrad.ones(2)
+    assert weights.mul_(minigrad.tensor([2, 3])).tolist() == [2.0, 3.0]  # ints fit floats
+    assert weights.dtype == minigrad.float32
