@@ -349,10 +349,14 @@ class Tensor:
                 )
         self._version += 1  # nodes that saved this tensor will notice the change
 
-    def _inplace(self, name, update, *operands):
+    def _inplace(self, name, update, *operands, result_type=None):
+        """Run ``update`` on this tensor's array; ``result_type`` (for arithmetic) says
+        the dtype the result would have, which must fit this tensor's."""
         check_same_device(name, self, *operands)
         self._check_inplace(name, *operands)
         raw = [o.data if isinstance(o, Tensor) else o for o in operands]
+        if result_type is not None:
+            dtypes.require_fits(self.dtype, result_type(self.data, *raw), name)
         update(self.data, *raw)
         return self
 
@@ -360,25 +364,25 @@ class Tensor:
         def update(a, b):
             a += b if alpha == 1 else b * alpha
 
-        return self._inplace("add_", update, other)
+        return self._inplace("add_", update, other, result_type=dtypes.result_type)
 
     def sub_(self, other, alpha=1):
         def update(a, b):
             a -= b if alpha == 1 else b * alpha
 
-        return self._inplace("sub_", update, other)
+        return self._inplace("sub_", update, other, result_type=dtypes.result_type)
 
     def mul_(self, other):
         def update(a, b):
             a *= b
 
-        return self._inplace("mul_", update, other)
+        return self._inplace("mul_", update, other, result_type=dtypes.result_type)
 
     def div_(self, other):
         def update(a, b):
             a /= b
 
-        return self._inplace("div_", update, other)
+        return self._inplace("div_", update, other, result_type=dtypes.float_result_type)
 
     def copy_(self, source):
         def update(a, b):
@@ -398,10 +402,10 @@ class Tensor:
         return self.fill_(0)
 
     def clamp_(self, min=None, max=None):
-        def update(a):
-            self.xp.clip(a, min, max, out=a)
+        def update(a, lo, hi):
+            self.xp.clip(a, lo, hi, out=a)
 
-        return self._inplace("clamp_", update)
+        return self._inplace("clamp_", update, min, max)
 
     def __setitem__(self, key, value):
         def update(a, v):
@@ -481,37 +485,40 @@ class Tensor:
     )
 
     # --- comparisons and logic: boolean results, no gradient ------------------------
-    def _compare(self, other, compare):
-        check_same_device("comparison", self, other)
+    def _compare(self, other, compare, name):
+        check_same_device(name, self, other)
         other = other.data if isinstance(other, Tensor) else other
-        return self._wrap(compare(self.data, other))
+        try:
+            return self._wrap(compare(self.data, other))
+        except ValueError as error:  # shapes that do not broadcast: say which and where
+            raise E._unbroadcastable(error, name, self.data, other) from None
 
     def __eq__(self, other):
-        return self._compare(other, lambda a, b: a == b)
+        return self._compare(other, lambda a, b: a == b, "eq")
 
     def __ne__(self, other):
-        return self._compare(other, lambda a, b: a != b)
+        return self._compare(other, lambda a, b: a != b, "ne")
 
     def __lt__(self, other):
-        return self._compare(other, lambda a, b: a < b)
+        return self._compare(other, lambda a, b: a < b, "lt")
 
     def __le__(self, other):
-        return self._compare(other, lambda a, b: a <= b)
+        return self._compare(other, lambda a, b: a <= b, "le")
 
     def __gt__(self, other):
-        return self._compare(other, lambda a, b: a > b)
+        return self._compare(other, lambda a, b: a > b, "gt")
 
     def __ge__(self, other):
-        return self._compare(other, lambda a, b: a >= b)
+        return self._compare(other, lambda a, b: a >= b, "ge")
 
     def __and__(self, other):
-        return self._compare(other, lambda a, b: a & b)
+        return self._compare(other, lambda a, b: a & b, "and")
 
     def __or__(self, other):
-        return self._compare(other, lambda a, b: a | b)
+        return self._compare(other, lambda a, b: a | b, "or")
 
     def __xor__(self, other):
-        return self._compare(other, lambda a, b: a ^ b)
+        return self._compare(other, lambda a, b: a ^ b, "xor")
 
     def __invert__(self):
         return self._wrap(~self.data)
@@ -632,10 +639,19 @@ class Tensor:
         return E.Softplus.apply(self, beta=beta, threshold=threshold)
 
     def clamp(self, min=None, max=None):
-        """Limit values to [min, max] (either bound may be None)."""
+        """Limit values to [min, max]: either bound may be None, a number or a tensor
+        (broadcasting; differentiable with respect to the bounds too).
+
+        >>> Tensor([1, 5]).clamp(min=1.5).tolist()
+        [1.5, 5.0]
+        >>> Tensor([1.0, 5.0]).clamp(max=Tensor([0.0, 9.0])).tolist()
+        [0.0, 5.0]
+        """
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return E.Clamp.apply(self, min=min, max=max)
+        lo = None if min is None else self._operand(min)
+        hi = None if max is None else self._operand(max)
+        return E.Clamp.apply(self, lo, hi)
 
     clip = clamp
 
@@ -650,8 +666,11 @@ class Tensor:
 
         >>> Tensor([1.0, 2.0]).masked_fill(Tensor([True, False]), 0.0).tolist()
         [0.0, 2.0]
+
+        The result keeps this tensor's dtype, as in PyTorch (``where`` would promote).
         """
-        return E.where(mask, value, self)
+        out = E.where(mask, value, self)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -689,6 +708,7 @@ class Tensor:
             return self.maximum(dim)
         if dim is None:
             return self.amax()
+        R._single_dim(dim, self.ndim, "max")  # one int: a tuple raises TypeError, as in PyTorch
         return self._pick(self.argmax(dim, keepdim=True), dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
@@ -697,6 +717,7 @@ class Tensor:
             return self.minimum(dim)
         if dim is None:
             return self.amin()
+        R._single_dim(dim, self.ndim, "min")
         return self._pick(self.argmin(dim, keepdim=True), dim, keepdim)
 
     def _pick(self, index, dim, keepdim):

@@ -732,6 +732,11 @@ FUNCTIONAL = [
         tensors((4, 3), (3,), low=0.0, high=1.0),
     ),
     FunctionalCase(
+        "binary_cross_entropy[0-d]",
+        F.binary_cross_entropy,
+        tensors((), (), low=0.1, high=0.9),
+    ),
+    FunctionalCase(
         "binary_cross_entropy_with_logits",
         F.binary_cross_entropy_with_logits,
         tensors((4, 3), (4, 3)),

@@ -1,24 +1,46 @@
-"""Tutorial 6: write your own differentiable op, and prove its derivative right.
+# %% [markdown]
+# # Tutorial 6: write your own differentiable op, and prove its derivative right
+#
+# **Needs:** `hypothesis`, beyond `pip install -e .`: install it with
+# `pip install hypothesis` (or `pip install -e ".[dev]"`).
+#
+# **You will learn** to write an op as a `Function` (forward and derivative side by
+# side), to prove its derivative with `gradcheck` and `gradgradcheck`, to test it over
+# many shapes drawn by hypothesis, what a wrong derivative looks like when it is caught,
+# and to draw the graph the op takes part in.
+#
+# **Read first:** Tutorial 1 (backward, finite differences, second derivatives).
+#
+# **Source:** [minigrad/autograd/function.py](../minigrad/autograd/function.py) (Function),
+# [minigrad/testing/gradcheck.py](../minigrad/testing/gradcheck.py) and
+# [minigrad/testing/strategies.py](../minigrad/testing/strategies.py); minigrad's own ops
+# follow the same template in [minigrad/ops/elementwise.py](../minigrad/ops/elementwise.py).
+#
+# Run it: `python tutorials/06_gradcheck_your_own_op.py`.
+#
+# Every op in minigrad is a ``Function`` with a forward (on raw arrays) and a backward
+# (the derivative, written with Tensor operations). You can add your own the same way,
+# and test it the way minigrad tests its own ops:
+#
+# 1. write the op: Swish (also called SiLU), y = x * sigmoid(x);
+# 2. gradcheck: its backward against finite differences;
+# 3. gradgradcheck: its second derivative, and the mistake that breaks only that;
+# 4. hypothesis: the same checks over many shapes and values, drawn for you;
+# 5. what a wrong derivative looks like when gradcheck catches it;
+# 6. the graph your op takes part in, drawn with minigrad.viz.
+#
+# Every claim below is checked with an assert, so if this file runs, it is true.
 
-Run it:  python tutorials/06_gradcheck_your_own_op.py
-
-Every op in minigrad is a ``Function`` with a forward (on raw arrays) and a backward
-(the derivative, written with Tensor operations). You can add your own the same way,
-and test it the way minigrad tests its own ops:
-
-1. write the op: Swish (also called SiLU), y = x * sigmoid(x);
-2. gradcheck: its backward against finite differences;
-3. gradgradcheck: its second derivative, and the mistake that breaks only that;
-4. hypothesis: the same checks over many shapes and values, drawn for you;
-5. what a wrong derivative looks like when gradcheck catches it;
-6. the graph your op takes part in, drawn with minigrad.viz.
-
-Every claim below is checked with an assert, so if this file runs, it is true.
-"""
-
+# %%
 import math
 
-from hypothesis import given, settings
+try:
+    from hypothesis import given, settings
+except ImportError:
+    raise SystemExit(
+        "Tutorial 6 needs hypothesis, beyond `pip install -e .`: "
+        "pip install hypothesis (or pip install -e '.[dev]')"
+    ) from None
 
 import minigrad
 from minigrad import Function
@@ -28,16 +50,21 @@ from minigrad.viz import to_dot
 
 minigrad.manual_seed(0)
 
-# ---------------------------------------------------------------------------------------
-# 1. The op. Work out the derivative on paper first, and put it in the docstring:
-#       s = sigmoid(x) = 1 / (1 + e^-x),  ds/dx = s (1 - s)
-#       y = x s,  dy/dx = s + x s (1 - s) = s (1 + x (1 - s))    (product rule)
-#    forward(ctx, x) receives the raw array (NumPy here, CuPy on a GPU: use ctx.xp, never
-#    numpy directly, and the op runs on both). It saves what backward needs.
-#    backward(ctx, grad) receives dL/dy as a Tensor and returns dL/dx = grad * dy/dx.
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 1. The op
+#
+# Work out the derivative on paper first, and put it in the docstring. With
+# $s = \sigma(x) = 1 / (1 + e^{-x})$, whose derivative is $s (1 - s)$, the product rule gives
+#
+# $$y = x\, s, \qquad \frac{dy}{dx} = s + x\, s (1 - s) = s \big(1 + x (1 - s)\big).$$
+#
+# forward(ctx, x) receives the raw array (NumPy here, CuPy on a GPU: use ctx.xp, never
+# numpy directly, and the op runs on both). It saves what backward needs.
+# backward(ctx, grad) receives dL/dy as a Tensor and returns dL/dx = grad * dy/dx.
 
 
+# %%
 class Swish(Function):
     """y = x * sigmoid(x);  dy/dx = s (1 + x (1 - s)) with s = sigmoid(x)"""
 
@@ -79,21 +106,31 @@ print("dy/dx    =", [round(v, 4) for v in x.grad.tolist()], end="")
 print("  by hand:", [round(v, 4) for v in by_hand])
 assert all(abs(a - b) < 1e-6 for a, b in zip(x.grad.tolist(), by_hand))
 
-# ---------------------------------------------------------------------------------------
-# 2. gradcheck: nudge each input by +-eps and watch the output move,
-#       dy/dx ~ (f(x + eps) - f(x - eps)) / (2 eps),
-#    then compare with what backward says. In float64, since in float32 eps-sized
-#    differences drown in rounding. It returns True, or raises with the details.
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 2. gradcheck
+#
+# Nudge each input by $\pm\varepsilon$ and watch the output move,
+#
+# $$\frac{dy}{dx} \approx \frac{f(x + \varepsilon) - f(x - \varepsilon)}{2 \varepsilon},$$
+#
+# then compare with what backward says. In float64, since in float32 eps-sized
+# differences drown in rounding. It returns True, or raises with the details.
+
+# %%
 x64 = minigrad.randn(3, 4, dtype=minigrad.float64, requires_grad=True)
 assert gradcheck(swish, [x64])
 print("gradcheck(swish) passed on a", x64.shape, "input")
 
-# ---------------------------------------------------------------------------------------
-# 3. gradgradcheck: the second derivative. minigrad differentiates a backward pass by
-#    recording it (create_graph=True), which works because backward is made of Tensor ops
-#    on graph Tensors. Newton steps, Hessian-vector products and gradient penalties need it.
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 3. gradgradcheck
+#
+# The second derivative. minigrad differentiates a backward pass by
+# recording it (create_graph=True), which works because backward is made of Tensor ops
+# on graph Tensors. Newton steps, Hessian-vector products and gradient penalties need it.
+
+# %%
 assert gradgradcheck(swish, [x64])
 print("gradgradcheck(swish) passed")
 
@@ -123,14 +160,18 @@ print("saving sigmoid(x) as an array: gradcheck passes, gradgradcheck fails")
 # (For ops whose second derivative you will never need, that is a fine trade: it saves
 # recomputing s. minigrad's own ops keep their second derivatives.)
 
-# ---------------------------------------------------------------------------------------
-# 4. Many shapes and values, drawn by hypothesis. minigrad.testing.strategies makes the
-#    awkward cases: 0-d tensors, empty ones (a side of 0), sides of 1, and non-contiguous
-#    views (a transpose, every other row), which an op must treat like any other array.
-#    @given runs the test on many drawn examples; when one fails, hypothesis shrinks it to
-#    the simplest failing input and reports that. A @given test is a plain function: pytest
-#    collects it, or you call it yourself, as here.
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 4. Many shapes and values, drawn by hypothesis
+#
+# `minigrad.testing.strategies` makes the awkward cases: 0-d tensors, empty ones (a
+# side of 0), sides of 1, and non-contiguous views (a transpose, every other row),
+# which an op must treat like any other array.
+# @given runs the test on many drawn examples; when one fails, hypothesis shrinks it to
+# the simplest failing input and reports that. A @given test is a plain function: pytest
+# collects it, or you call it yourself, as here.
+
+# %%
 drawn_shapes = []
 
 
@@ -149,13 +190,16 @@ assert len(drawn_shapes) >= 10
 # database=None stops hypothesis from saving failing examples to replay them next time.
 # It still keeps a small cache in a .hypothesis folder of the current directory.)
 
-# ---------------------------------------------------------------------------------------
-# 5. A wrong derivative, caught. A classic slip: forgetting the product rule, as if
-#    dy/dx were just s. gradcheck says which op, which input, the shapes, and where the
-#    largest difference between backward and the finite differences is.
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 5. A wrong derivative, caught
+#
+# A classic slip: forgetting the product rule, as if
+# dy/dx were just s. gradcheck says which op, which input, the shapes, and where the
+# largest difference between backward and the finite differences is.
 
 
+# %%
 class WrongSwish(Function):
     """y = x * sigmoid(x), with a WRONG derivative: s instead of s (1 + x (1 - s))."""
 
@@ -199,11 +243,15 @@ except GradcheckError as error:
 else:
     raise AssertionError("hypothesis should have found the wrong derivative")
 
-# ---------------------------------------------------------------------------------------
-# 6. The graph. A custom op is a node like any built-in one; minigrad.viz.to_dot writes
-#    the graph that backward will walk as Graphviz DOT text (render it with `dot -Tsvg`, or
-#    minigrad.viz.draw(tensor, "graph.svg") if Graphviz is installed).
-# ---------------------------------------------------------------------------------------
+
+# %% [markdown]
+# ## 6. The graph
+#
+# A custom op is a node like any built-in one; minigrad.viz.to_dot writes
+# the graph that backward will walk as Graphviz DOT text (render it with `dot -Tsvg`, or
+# minigrad.viz.draw(tensor, "graph.svg") if Graphviz is installed).
+
+# %%
 w = minigrad.randn(4, 3, requires_grad=True)
 b = minigrad.zeros(3, requires_grad=True)
 inputs = minigrad.randn(5, 4)
@@ -215,3 +263,15 @@ assert dot.startswith("digraph")
 assert "Swish" in dot and "Mean" in dot and 'label="w' in dot
 loss.backward()
 assert w.grad.shape == w.shape and b.grad.shape == b.shape  # gradients flowed through Swish
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Write `Softsign` as a Function, $y = x / (1 + |x|)$ with $dy/dx = 1 / (1 + |x|)^2$, and
+#    check it with `gradcheck` and `gradgradcheck` away from $x = 0$.
+# 2. Write a Function of two inputs, $y = a\,b^2$ (the backward returns two gradients), and
+#    gradcheck it on inputs that broadcast: `a` of shape (3, 1), `b` of shape (4,).
+#    (Hint: a gradient must have its input's shape: sum over the broadcast axes.)
+# 3. Run gradcheck on Swish in float32 instead of float64. What happens, and why?
+#
+# Solutions: `tutorials/solutions/06_gradcheck_your_own_op.py`.

@@ -1,16 +1,19 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-# ---
-
 # %% [markdown]
 # # Tutorial 14: a tracing JIT, from the inside
 #
-# Run it:  `python tutorials/14_tracing_jit.py`
+# **You will learn** how a tracing JIT works, on `minigrad.compile`: a training step
+# recorded once as the array calls it makes, then replayed on new inputs with no Python
+# objects in between, bit for bit equal to eager; what the recording looks like; how
+# dead calls are dropped and memory planned; and the rules a traced function must follow
+# (Python runs once, numbers are baked in, values cannot be read), each shown failing.
+#
+# **Read first:** Tutorial 3 (a training step) and Tutorial 12 (the engine a trace skips).
+#
+# **Source:** [minigrad/jit/tracer.py](../minigrad/jit/tracer.py) (recording),
+# [minigrad/jit/program.py](../minigrad/jit/program.py) (dead calls, memory plan, replay),
+# [minigrad/jit/__init__.py](../minigrad/jit/__init__.py) (when to trace, when to replay).
+#
+# Run it: `python tutorials/14_tracing_jit.py` (a few seconds).
 #
 # A training step of a small network does very little arithmetic. Most of its time
 # goes to the Python around each array call: a `Tensor` per result, a `Context` per
@@ -20,8 +23,7 @@
 # A *tracing JIT* (tinygrad's `TinyJit`, `jax.jit`, the graph capture of
 # `torch.compile`) uses that. It runs the step once while **recording** every
 # array call it makes, with the buffers each one read and wrote. From then on it
-# **replays** only those calls on the new inputs' arrays. In minigrad that is
-# `minigrad.compile`.
+# **replays** only those calls on the new inputs' arrays.
 #
 # Every claim below is checked with an assert, so if this file runs, it is true.
 
@@ -224,7 +226,7 @@ try:
 except minigrad.TraceError as error:
     message = str(error)
 print(message[: message.index(". A trace")])
-assert "if loss > 1.0:" in message and "14_tracing_jit.py" in message
+assert "if loss > 1.0:" in message  # the line, as you wrote it
 
 # %% [markdown]
 # The way out is to keep the decision in the arrays: `minigrad.where(loss > 1.0,
@@ -254,3 +256,14 @@ assert len(compiled_step.traces) == 3
 # * Replay leaves room for what eager cannot do: dropping dead calls, planning the
 #   memory of the whole step, and on a GPU, replaying the whole step as one CUDA
 #   graph (future work for minigrad).
+#
+# ## Exercises
+#
+# 1. Compile an evaluation function (`with minigrad.no_grad(): return model(x).argmax(dim=1)`)
+#    and check that it gives eager's predictions on every batch, in `eval()` mode.
+# 2. Rewrite `clipped_step` without the branch, with `minigrad.where`, compile it, and
+#    check it against the eager function on inputs on both sides of the threshold.
+# 3. Put a Python counter in a compiled Adam step (`calls += 1`) and run 10 steps. How
+#    many times did the body run, and why not once? (Look at section 1.)
+#
+# Solutions: `tutorials/solutions/14_tracing_jit.py`.

@@ -27,7 +27,7 @@ from minigrad.backend import concrete, deferred
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
-from minigrad.ops.loss import CrossEntropy
+from minigrad.ops.loss import BinaryCrossEntropy, CrossEntropy
 from minigrad.ops.norm import Normalize
 from minigrad.tensor import Tensor
 
@@ -569,7 +569,13 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
         return loss.reshape(batch_shape)
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / input._wrap(xp.asarray(xp.sum(w)))
+    # Every target ignored: the total weight is 0 and the mean 0 / 0 = nan, as in PyTorch,
+    # but its gradient is 0, not nan: no target counted. So divide by 1 there, add nan.
+    total = xp.sum(w)
+    nothing = total == 0
+    divisor = xp.where(nothing, 1, total).astype(input.dtype)
+    nan_if_nothing = xp.where(nothing, xp.nan, 0).astype(input.dtype)
+    return loss.sum() / input._wrap(divisor) + input._wrap(nan_if_nothing)
 
 
 _shape_mistakes_warned = set()  # (loss, input shape, target shape) past the batch dim
@@ -648,18 +654,11 @@ def smooth_l1_loss(input, target, reduction="mean", beta: float = 1.0):
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
-def _clamped_log(x):
-    """ln x, but never below -100 (PyTorch's rule for BCE, so that p = 0 gives a finite loss
-    and no NaN gradient)."""
-    positive = x > 0
-    safe = where(positive, x, 1.0)  # log of 1 where x <= 0: no inf, its gradient is unused
-    return where(positive, safe.log().clamp(min=-100.0), -100.0)
-
-
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t ln p + (1 - t) ln(1 - p)) for probabilities p = ``input`` in [0, 1].
 
-    The logs are clamped at -100, as in PyTorch. Prefer
+    The logs are clamped at -100, and the gradient at p = 0 or 1 is PyTorch's (see
+    ``BinaryCrossEntropy`` in minigrad/ops/loss.py). Prefer
     ``binary_cross_entropy_with_logits``, which takes logits and is exact.
 
     >>> import minigrad
@@ -679,7 +678,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(they are probabilities; for logits use binary_cross_entropy_with_logits)"
         )
-    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    loss = BinaryCrossEntropy.apply(input, target)  # its gradient is PyTorch's at 0 and 1
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

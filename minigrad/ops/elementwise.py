@@ -11,7 +11,7 @@ import math
 
 from minigrad.autograd.function import Function, check_same_device
 from minigrad.backend import concrete
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import float_result_type, require_floating, result_type, to_floating
 from minigrad.ops.broadcast import sum_to_shape
 
 
@@ -19,39 +19,58 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _match(xp, a, b):
-    """Give a Python number and an array the dtype PyTorch would give the result.
+def _match(ctx, a, b, floating=False):
+    """The two operands of a binary op, converted so that NumPy computes PyTorch's dtype.
 
-    - A Python float meeting an integer array makes a default-float result
-      (``arange(3) * 0.5`` is float32, as in PyTorch, not NumPy's float64).
-    - A Python number meeting a float array takes that array's dtype, as a 0-d
-      array: NumPy 2 would do so by itself (NEP 50), NumPy 1.x would promote a 0-d
-      float32 to float64 (a loss's gradient is 0-d, and a mean's backward divides
-      it by a count).
+    ``dtypes.result_type`` decides (``floating``: the default float for an integer
+    result, as true division needs). Two arrays of one dtype, the common case, pass
+    untouched. A Python number next to a float array becomes a 0-d array of the result's
+    dtype: NumPy 2 would keep that dtype by itself (NEP 50), NumPy 1.x would promote a
+    0-d float32 to float64 (a loss's gradient is 0-d, and a mean's backward divides it
+    by a count).
+
+    Two float arrays of different dtypes meet in the result's dtype, but each input's
+    gradient must come back in its own (``_in_input_dtypes``): ``ctx.in_dtypes`` keeps them.
     """
     if type(b) in _NUMBERS:
-        a, b = _array_and_number(xp, a, b)
+        a, b = _array_and_number(ctx.xp, a, b, floating)
     elif type(a) in _NUMBERS:
-        b, a = _array_and_number(xp, b, a)
+        b, a = _array_and_number(ctx.xp, b, a, floating)
+    elif a.dtype is not b.dtype or (floating and a.dtype.kind not in "fc"):
+        # (`is not`: NumPy shares one dtype object per type, and `!=` costs 0.1 us more;
+        # two equal dtypes that are not one object just take this slower way)
+        dtype = (float_result_type if floating else result_type)(a, b)
+        ctx.in_dtypes = a.dtype, b.dtype
+        a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
     return a, b
 
 
-_NUMBERS = (int, float)
+def _in_input_dtypes(ctx, grads):
+    """Each input's gradient in that input's dtype, as PyTorch's engine gives it:
+    float32 x times float64 y is float64, but x.grad is float32."""
+    dtypes = ctx.__dict__.get("in_dtypes")
+    if dtypes is None:  # the common case: no input was converted
+        return grads
+    return tuple(
+        g if g is None or g.dtype == dtype else g.astype(dtype) for g, dtype in zip(grads, dtypes)
+    )
 
 
-def _array_and_number(xp, array, number):
+_NUMBERS = (int, float, bool)  # (bool: type() is exact)
+
+
+def _array_and_number(xp, array, number, floating=False):
     """The two operands of ``array <op> number`` as ``_match`` describes."""
     constant = _CONSTANTS.get(array.dtype, _NO_CONSTANTS).get(number)
     if type(constant) is type(array):  # the common case: a number seen before (NumPy)
         return array, constant
-    kind = array.dtype.kind
-    if kind in "iub":
-        if type(number) is not float:
-            return array, number  # integers with integers: NumPy's rules are PyTorch's
-        array = array.astype(get_default_dtype())
-    elif kind != "f":
-        return array, number  # complex
-    return array, _number_like(xp, number, array)
+    if array.dtype.kind == "f":  # a number never changes a float tensor's dtype
+        return array, _number_like(xp, number, array)
+    dtype = (float_result_type if floating else result_type)(array, number)
+    array = array.astype(dtype, copy=False)
+    if dtype.kind == "f":
+        return array, _number_like(xp, number, array)
+    return array, xp.asarray(number, dtype=dtype)  # integers and bools: exactly this dtype
 
 
 def _number_like(xp, number, array):
@@ -86,6 +105,40 @@ _CONSTANTS = {}  # NumPy dtype -> {number: read-only 0-d array}
 _NO_CONSTANTS = {}  # what a dtype without cached constants looks them up in
 
 
+def _unbroadcastable(error, op, *operands):
+    """PyTorch's message for operands whose shapes do not broadcast, naming the op and
+    every shape (NumPy's own says neither); ``error`` itself if that was not the problem.
+
+    >>> import minigrad
+    >>> error = _unbroadcastable(None, "add", minigrad.ones(2, 3).data, minigrad.ones(4).data)
+    >>> print(error)  # doctest: +NORMALIZE_WHITESPACE
+    add: shapes (2, 3) and (4,) do not broadcast: the size of tensor a (3) must match
+    the size of tensor b (4) at non-singleton dimension 1
+    """
+    shapes = [_shape(x) for x in operands if x is not None]
+    ndim = max(len(shape) for shape in shapes)
+    for i in range(ndim - 1, -1, -1):  # from the last dimension, as PyTorch checks
+        sizes = {}  # size -> the first operand that has it, for sizes other than 1
+        for k, shape in enumerate(shapes):
+            j = i - (ndim - len(shape))
+            if j >= 0 and shape[j] != 1:
+                sizes.setdefault(shape[j], k)
+        if len(sizes) > 1:
+            (size_a, a), (size_b, b) = sorted(sizes.items(), key=lambda item: item[1])[:2]
+            return RuntimeError(
+                f"{op}: shapes {_listed(shapes)} do not broadcast: the "
+                f"size of tensor {'abc'[a]} ({size_a}) must match the size of tensor "
+                f"{'abc'[b]} ({size_b}) at non-singleton dimension {i}"
+            )
+    return error
+
+
+def _listed(shapes):
+    """'(2, 3) and (4,)', or '(3,), (2,) and ()'."""
+    names = [str(shape) for shape in shapes]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 # --- arithmetic --------------------------------------------------------------------
 
 
@@ -95,15 +148,21 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
-        return a + b
+        a, b = _match(ctx, a, b)
+        try:
+            return a + b
+        except ValueError as error:
+            raise _unbroadcastable(error, "add", a, b) from None
 
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad, ctx.shapes[0]) if da else None,
-            sum_to_shape(grad, ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad, ctx.shapes[0]) if da else None,
+                sum_to_shape(grad, ctx.shapes[1]) if db else None,
+            ),
         )
 
 
@@ -113,15 +172,21 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
-        return a - b
+        a, b = _match(ctx, a, b)
+        try:
+            return a - b
+        except ValueError as error:
+            raise _unbroadcastable(error, "sub", a, b) from None
 
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad, ctx.shapes[0]) if da else None,
-            sum_to_shape(-grad, ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad, ctx.shapes[0]) if da else None,
+                sum_to_shape(-grad, ctx.shapes[1]) if db else None,
+            ),
         )
 
 
@@ -131,16 +196,22 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
-        a, b = _match(ctx.xp, a, b)
-        return a * b
+        a, b = _match(ctx, a, b)
+        try:
+            return a * b
+        except ValueError as error:
+            raise _unbroadcastable(error, "mul", a, b) from None
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad * b, _shape(a)) if da else None,
-            sum_to_shape(grad * a, _shape(b)) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad * b, _shape(a)) if da else None,
+                sum_to_shape(grad * a, _shape(b)) if db else None,
+            ),
         )
 
 
@@ -150,16 +221,22 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
-        a, b = _match(ctx.xp, a, b)
-        return a / b
+        a, b = _match(ctx, a, b, floating=True)  # int / int is a float, as in PyTorch
+        try:
+            return a / b
+        except ValueError as error:
+            raise _unbroadcastable(error, "div", a, b) from None
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(grad / b, _shape(a)) if da else None,
-            sum_to_shape(-grad * a / (b * b), _shape(b)) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(grad / b, _shape(a)) if da else None,
+                sum_to_shape(-grad * a / (b * b), _shape(b)) if db else None,
+            ),
         )
 
 
@@ -168,8 +245,11 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        base, exponent = _match(ctx.xp, a, b)
-        y = base**exponent
+        base, exponent = _match(ctx, a, b)
+        try:
+            y = base**exponent
+        except ValueError as error:
+            raise _unbroadcastable(error, "pow", base, exponent) from None
         ctx.save_for_backward(a, b, y)  # b as given: a Python exponent stays a number
         return y
 
@@ -189,7 +269,7 @@ class Pow(Function):
             else:
                 log_a = where(a > 0, a, 1.0).log()  # ln a, with 0 where a <= 0
             grad_b = sum_to_shape(grad * y * log_a, _shape(b))
-        return grad_a, grad_b
+        return _in_input_dtypes(ctx, (grad_a, grad_b))
 
 
 class Neg(Function):
@@ -225,6 +305,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)  # e^x of an integer is a float (dtypes.to_floating)
         y = ctx.xp.exp(x)
         ctx.save_for_backward(y)
         return y
@@ -240,6 +321,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         ctx.save_for_backward(x)
         return ctx.xp.log(x)
 
@@ -254,6 +336,7 @@ class Log1p(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         ctx.save_for_backward(x)
         return ctx.xp.log1p(x)
 
@@ -268,6 +351,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         y = ctx.xp.sqrt(x)
         ctx.save_for_backward(y)
         return y
@@ -286,6 +370,7 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         ctx.save_for_backward(x)
         return ctx.xp.sin(x)
 
@@ -300,6 +385,7 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         ctx.save_for_backward(x)
         return ctx.xp.cos(x)
 
@@ -314,6 +400,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         y = ctx.xp.tanh(x)
         ctx.save_for_backward(y)
         return y
@@ -346,6 +433,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)  # of an integer too: a float in (0, 1)
         xp = ctx.xp
         # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: each form safe from
         # overflow on its side of 0. With e = e^-|x| both are max(e, [x >= 0]) / (1 + e),
@@ -384,6 +472,7 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx, x):
+        x = to_floating(x)
         ctx.save_for_backward(x)
         return ctx.backend.erf(x).astype(x.dtype, copy=False)
 
@@ -418,6 +507,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx, x, *, negative_slope=0.01):
+        require_floating(x, "leaky_relu")
         # scale = 1 where x > 0, else the slope; with arithmetic on the mask rather than
         # NumPy's where(), ten times slower on a mask that changes at random (see Sigmoid)
         positive = (x > 0).astype(x.dtype)
@@ -434,6 +524,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, *, beta=1.0, threshold=20.0):
+        require_floating(x, "softplus")
         xp = ctx.xp
         ctx.save_for_backward(x)
         ctx.beta, ctx.linear = beta, x * beta > threshold
@@ -457,6 +548,7 @@ def gelu(x, approximate="none"):
     >>> round(gelu(minigrad.tensor(1.0)).item(), 4)
     0.8413
     """
+    require_floating(x.data, "gelu")
     if approximate == "tanh":
         inner = (x + 0.044715 * x**3) * math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + inner.tanh())
@@ -469,22 +561,60 @@ def gelu(x, approximate="none"):
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0"""
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, dy/dlo = 1 where x < lo,
+    dy/dhi = 1 where x > hi (and where hi < lo, since y = hi there), else 0
+
+    Either bound may be None, a number or a tensor (broadcasting with x), as in PyTorch.
+    """
 
     @staticmethod
-    def forward(ctx, x, *, min=None, max=None):
+    def forward(ctx, x, lo, hi):
         xp = ctx.xp
-        inside = xp.ones(x.shape, dtype=bool)
-        if min is not None:
-            inside &= x >= min
-        if max is not None:
-            inside &= x <= max
-        ctx.inside = inside
-        return xp.clip(x, min, max).astype(x.dtype, copy=False)
+        ctx.shapes = _shape(x), _shape(lo), _shape(hi)
+        tensor_bounds = hasattr(lo, "shape"), hasattr(hi, "shape")  # numbers get no gradient
+        x, lo, hi = _promote(ctx, x, lo, hi)
+        try:
+            y = xp.clip(x, lo, hi)
+        except ValueError as error:
+            raise _unbroadcastable(error, "clamp", x, lo, hi) from None
+        ctx.masks = _clamp_masks(x, lo, hi, *tensor_bounds)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * grad._wrap(ctx.inside)  # a constant: no copy
+        grads = []
+        for needed, mask, shape in zip(ctx.needs_input_grad, ctx.masks, ctx.shapes):
+            # the masks are constants: the derivative is piecewise constant
+            grads.append(sum_to_shape(grad * grad._wrap(mask), shape) if needed else None)
+        return _in_input_dtypes(ctx, tuple(grads))
+
+
+def _clamp_masks(x, lo, hi, lo_is_tensor, hi_is_tensor):
+    """Where Clamp's gradient goes: to x inside [lo, hi], to lo below, to hi above and
+    where hi < lo (y = hi there). Only tensor bounds get a mask: numbers need none."""
+    inside = below = above = None
+    if lo is not None:
+        inside = x >= lo
+    if hi is not None:
+        inside = x <= hi if inside is None else inside & (x <= hi)
+    if lo_is_tensor:
+        below = x < lo if hi is None else (x < lo) & (lo <= hi)
+    if hi_is_tensor:
+        above = x > hi if lo is None else (x > hi) | (hi < lo)
+    return inside, below, above
+
+
+def _promote(ctx, x, *others):
+    """``x`` and the ``others`` (arrays, numbers or None) as arrays of their
+    ``result_type``, for ops of more than two inputs (their dtypes kept in
+    ``ctx.in_dtypes``, as ``_match`` does). The common case, a float ``x`` with numbers,
+    needs no promotion: the numbers become ``_number_like`` constants."""
+    xp = ctx.xp
+    if x.dtype.kind == "f" and all(type(o) in _NUMBERS or o is None for o in others):
+        return [x] + [None if o is None else _number_like(xp, o, x) for o in others]
+    dtype = result_type(x, *others)
+    ctx.in_dtypes = [getattr(o, "dtype", None) for o in (x, *others)]
+    return [None if o is None else xp.asarray(o, dtype=dtype) for o in (x, *others)]
 
 
 class Maximum(Function):
@@ -492,9 +622,14 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.share_a = (a > b) + (a == b) * 0.5  # share of the gradient that a gets
         ctx.shapes = _shape(a), _shape(b)
-        return ctx.xp.maximum(a, b)
+        a, b = _match(ctx, a, b)
+        try:
+            y = ctx.xp.maximum(a, b)
+        except ValueError as error:
+            raise _unbroadcastable(error, "maximum", a, b) from None
+        ctx.share_a = (a > b) + (a == b) * 0.5  # share of the gradient that a gets
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -506,9 +641,14 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.share_a = (a < b) + (a == b) * 0.5
         ctx.shapes = _shape(a), _shape(b)
-        return ctx.xp.minimum(a, b)
+        a, b = _match(ctx, a, b)
+        try:
+            y = ctx.xp.minimum(a, b)
+        except ValueError as error:
+            raise _unbroadcastable(error, "minimum", a, b) from None
+        ctx.share_a = (a < b) + (a == b) * 0.5
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -520,9 +660,12 @@ def _split(ctx, grad):
     share_a = ctx.share_a.astype(grad.dtype)
     # 1 - share_a before the cast: 1 - (0-d float32) would be float64 in NumPy 1.x
     share_b = (1 - ctx.share_a).astype(grad.dtype)
-    return (
-        sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
-        sum_to_shape(grad * share_b, ctx.shapes[1]) if db else None,
+    return _in_input_dtypes(
+        ctx,
+        (
+            sum_to_shape(grad * share_a, ctx.shapes[0]) if da else None,
+            sum_to_shape(grad * share_b, ctx.shapes[1]) if db else None,
+        ),
     )
 
 
@@ -533,19 +676,21 @@ class Where(Function):
     def forward(ctx, a, b, *, condition):
         ctx.condition = condition
         ctx.shapes = _shape(a), _shape(b)
-        # A Python number takes the other side's dtype: float32 stays float32.
-        if not hasattr(a, "dtype"):
-            a = ctx.xp.asarray(a, dtype=b.dtype)
-        elif not hasattr(b, "dtype"):
-            b = ctx.xp.asarray(b, dtype=a.dtype)
-        return ctx.xp.where(condition, a, b)
+        a, b = _match(ctx, a, b)  # PyTorch's dtype: where(c, int_tensor, 0.5) is float32
+        try:
+            return ctx.xp.where(condition, a, b)
+        except ValueError as error:
+            raise _unbroadcastable(error, "where", condition, a, b) from None
 
     @staticmethod
     def backward(ctx, grad):
         da, db = ctx.needs_input_grad
-        return (
-            sum_to_shape(where(ctx.condition, grad, 0.0), ctx.shapes[0]) if da else None,
-            sum_to_shape(where(ctx.condition, 0.0, grad), ctx.shapes[1]) if db else None,
+        return _in_input_dtypes(
+            ctx,
+            (
+                sum_to_shape(where(ctx.condition, grad, 0.0), ctx.shapes[0]) if da else None,
+                sum_to_shape(where(ctx.condition, 0.0, grad), ctx.shapes[1]) if db else None,
+            ),
         )
 
 
@@ -556,16 +701,22 @@ def where(condition, a, b):
     >>> x = minigrad.tensor([-1.0, 2.0])
     >>> where(x > 0, x, 0.0).tolist()
     [0.0, 2.0]
+    >>> where(x > 0, 1.0, 0.0)
+    tensor([0., 1.])
     """
     from minigrad.tensor import Tensor
 
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # Two numbers: the result's dtype is theirs (1.0 -> default float, 1 -> int64),
+        # on the condition's device. As a 0-d tensor, a keeps that dtype for both.
+        device = condition.device if isinstance(condition, Tensor) else None
+        a = Tensor(a, dtype=result_type(a, b), device=device)
     if isinstance(condition, Tensor):
         check_same_device("where", condition, a, b)
         condition = condition.data
     else:  # a list, bool or NumPy mask: onto the device of the values it chooses between
         values = a if isinstance(a, Tensor) else b
-        if isinstance(values, Tensor):
-            condition = values._backend.asarray(condition)
+        condition = values._backend.asarray(condition)
     return Where.apply(a, b, condition=condition)
 
 

@@ -12,7 +12,13 @@ from minigrad.autograd.function import Function
 from minigrad.ops.broadcast import sum_to_shape
 
 
-def _check_shapes(a, b):
+def _check_operands(a, b):
+    """PyTorch's rules: both operands have one dtype (no promotion) and aligned shapes."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, but got {a.dtype} and "
+            f"{b.dtype}; convert one first, e.g. a.float() or b.to(a.dtype)"
+        )
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes "
@@ -37,7 +43,7 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _check_shapes(a, b)
+        _check_operands(a, b)
         ctx.save_for_backward(a, b)
         return ctx.xp.matmul(a, b)
 

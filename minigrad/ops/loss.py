@@ -24,6 +24,7 @@ tests/nn/test_losses.py, which checks this op against it.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.dtypes import result_type
 
 
 class CrossEntropy(Function):
@@ -57,10 +58,14 @@ class CrossEntropy(Function):
             return loss
         if reduction == "sum":
             return xp.asarray(xp.sum(loss))
-        # All targets ignored: the mean is 0 / 0 = nan, as in PyTorch (without NumPy's warning).
+        # All targets ignored: the mean is 0 / 0 = nan, as in PyTorch (without NumPy's
+        # warning). Its gradient is 0, not nan, as in PyTorch: every row's Q is 0, so no
+        # logit moved the loss; backward divides by 1 there (ctx.total_weight).
         total_weight = xp.asarray(total_weight, dtype=z.dtype)
-        ctx.total_weight = xp.where(total_weight == 0, xp.nan, total_weight).astype(z.dtype)
-        return xp.asarray(xp.sum(loss) / ctx.total_weight)
+        nothing = total_weight == 0
+        ctx.total_weight = xp.where(nothing, 1, total_weight).astype(z.dtype)
+        mean = xp.sum(loss) / ctx.total_weight
+        return xp.where(nothing, xp.nan, mean).astype(z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -136,3 +141,52 @@ def _smoothed(ctx, q):
     if ctx.weight is not None:
         Q = Q * q._wrap(ctx.weight)
     return Q
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y ln x + (1 - y) ln(1 - x)), each log clamped at -100 (as PyTorch);
+    dloss/dx = (x - y) / max(x (1 - x), 1e-12),  dloss/dy = ln(1 - x) - ln x (clamped logs)
+
+    Inside (0, 1) the derivative with respect to the probability x is the exact
+    -y/x + (1 - y)/(1 - x) = (x - y) / (x (1 - x)). At x = 0 or 1 the clamped loss is
+    flat, but PyTorch (binary_cross_entropy_backward) keeps the formula with its
+    denominator floored at 1e-12: a confidently wrong prediction (x = 0, y = 1) gets
+    the huge gradient -1e12 that pushes it away, a confidently right one (x = y) gets 0.
+    We do the same, so that training moves as PyTorch's does.
+    """
+
+    EPSILON = 1e-12  # PyTorch's floor for x (1 - x)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = ctx.xp
+        ctx.save_for_backward(x, y)
+        loss = -(y * _clamped_log(xp, x) + (1 - y) * _clamped_log(xp, 1 - x))
+        return loss.astype(result_type(x, y), copy=False)  # NumPy 1.x: 1 - (0-d f32) is f64
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        dx, dy = ctx.needs_input_grad
+        grad_x = grad_y = None
+        if dx:
+            grad_x = grad * (x - y) / (x * (1 - x)).maximum(BinaryCrossEntropy.EPSILON)
+        if dy:
+            grad_y = grad * (_clamped_log_tensor(1 - x) - _clamped_log_tensor(x))
+        return grad_x, grad_y
+
+
+def _clamped_log(xp, x):
+    """ln x, but never below -100 (so that x = 0 gives a finite loss), without NumPy's
+    warning for ln 0."""
+    positive = x > 0
+    log = xp.log(xp.where(positive, x, 1))  # ln 1 = 0 where x = 0: replaced below
+    return xp.where(positive, xp.maximum(log, -100), -100).astype(x.dtype, copy=False)
+
+
+def _clamped_log_tensor(x):
+    """``_clamped_log`` of a Tensor, with Tensor ops (for second derivatives)."""
+    from minigrad.ops.elementwise import where
+
+    positive = x._wrap(x.data > 0)
+    return where(positive, where(positive, x, 1.0).log().clamp(min=-100.0), -100.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
+from minigrad.dtypes import require_floating
 
 
 class Normalize(Function):
@@ -26,6 +27,7 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, *, dims, eps=1e-5):
+        require_floating(x, "layer_norm / batch_norm")  # PyTorch has no integer version
         xp = ctx.xp
         ctx.dims, ctx.eps = tuple(dims), float(eps)
         centered = x - xp.mean(x, axis=ctx.dims, keepdims=True)

@@ -8,6 +8,7 @@ contributed to exactly one output element.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.dtypes import require_floating, to_floating
 from minigrad.ops.broadcast import BroadcastTo
 
 
@@ -31,8 +32,11 @@ def normalize_dims(dim, ndim, op="reduce"):
                 f"but got {d})"
             )
         out.append(d % ndim if ndim else 0)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dimension repeated in {tuple(dims)}")
+    if len(set(out)) != len(out):  # PyTorch's kind of error, naming the dim given twice
+        twice = next(d for d in out if out.count(d) > 1)
+        raise RuntimeError(
+            f"{op}: dim {twice} appears multiple times in the list of dims {tuple(dims)}"
+        )
     if ndim == 0:
         return ()  # a 0-d tensor has one value: reducing it over "dim 0" keeps it
     return tuple(sorted(out))
@@ -41,7 +45,10 @@ def normalize_dims(dim, ndim, op="reduce"):
 def _single_dim(dim, ndim, op):
     """One axis as an int (None for a 0-d tensor, which has no axes)."""
     if not isinstance(dim, int):
-        raise TypeError(f"{op}: dim must be one int, got {dim!r}")
+        # as PyTorch: max(dim)/min(dim) give indices along one dim, so take one int only
+        several = {"max": "amax", "min": "amin"}.get(op)
+        hint = f"; {several}(dim={dim!r}) reduces over several dims" if several else ""
+        raise TypeError(f"{op}: dim must be one int, got {dim!r}{hint}")
     dims = normalize_dims(dim, ndim, op)
     return dims[0] if dims else None
 
@@ -94,6 +101,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
+        require_floating(x, "mean")  # PyTorch has no integer mean: x.float().mean()
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "mean")
         return x.mean(axis=ctx.dims, keepdims=keepdim)
 
@@ -107,6 +115,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
+        require_floating(x, "var")
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "var")
         ctx.correction = correction
         ctx.save_for_backward(x)
@@ -173,6 +182,7 @@ class Logsumexp(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
+        x = to_floating(x)  # of integers too, as PyTorch's
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "logsumexp")
         m = xp.max(x, axis=ctx.dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf stays -inf, not nan
@@ -194,6 +204,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, *, dim):
         xp = ctx.xp
+        require_floating(x, "softmax")
         ctx.dim = _single_dim(dim, x.ndim, "softmax")
         e = xp.exp(x - xp.max(x, axis=ctx.dim, keepdims=True))
         y = e / xp.sum(e, axis=ctx.dim, keepdims=True)
@@ -212,6 +223,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, *, dim):
         xp = ctx.xp
+        require_floating(x, "log_softmax")
         ctx.dim = _single_dim(dim, x.ndim, "log_softmax")
         shifted = x - xp.max(x, axis=ctx.dim, keepdims=True)
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=ctx.dim, keepdims=True))
@@ -252,6 +264,7 @@ def norm(x, p=2, dim=None, keepdim=False):
     >>> norm(minigrad.tensor([3.0, -4.0])).item()
     5.0
     """
+    require_floating(x.data, "norm")
     if p == 2 or p == "fro":
         return Norm2.apply(x, dim=dim, keepdim=keepdim)
     if p == float("inf"):

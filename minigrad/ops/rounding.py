@@ -40,7 +40,7 @@ class FloorDivide(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         return ctx.xp.floor_divide(a, b)
 
 
@@ -51,7 +51,7 @@ class Remainder(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
         ctx.shapes = _shape(a), _shape(b)
-        a, b = _match(ctx.xp, a, b)
+        a, b = _match(ctx, a, b)
         return ctx.xp.remainder(a, b)
 
     @staticmethod

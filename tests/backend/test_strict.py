@@ -108,7 +108,7 @@ def test_a_model_fed_a_tensor_from_another_device_names_both_and_the_op():
         ("CrossEntropy", lambda: nn.functional.cross_entropy(out, cpu_targets)),
         ("nll_loss", lambda: nn.functional.nll_loss(out, cpu_targets)),
         ("Sub", lambda: nn.functional.mse_loss(out, minigrad.zeros(2, 4, device="cpu"))),
-        ("comparison", lambda: out > minigrad.zeros(2, 4, device="cpu")),
+        ("gt", lambda: out > minigrad.zeros(2, 4, device="cpu")),
         ("where", lambda: out.masked_fill(minigrad.tensor([True] * 4, device="cpu"), 0.0)),
         ("batch_norm", lambda: nn.BatchNorm1d(3).to("strict")(minigrad.ones(2, 3, device="cpu"))),
         ("add_", lambda: out.detach().add_(minigrad.ones(2, 4, device="cpu"))),

@@ -203,6 +203,46 @@ def test_ignore_index_and_weights_by_hand():
     assert loss.item() == pytest.approx(math.log(2), rel=1e-6)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_every_target_ignored_gives_a_nan_loss_but_a_zero_gradient(smoothing, weighted):
+    # PyTorch: the mean is 0 / 0 = nan, but no target counted, so the gradient is all
+    # zeros; a nan gradient would poison the weights at the next optimizer step.
+    logits = minigrad.randn(3, 4, requires_grad=True)
+    weight = minigrad.tensor([1.0, 2.0, 3.0, 4.0]) if weighted else None
+    target = minigrad.tensor([-100, -100, -100])
+    loss = F.cross_entropy(logits, target, weight=weight, label_smoothing=smoothing)
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert logits.grad.tolist() == [[0.0] * 4] * 3
+    # spatial targets, all ignored
+    logits = minigrad.randn(2, 3, 5, requires_grad=True)
+    loss = F.cross_entropy(logits, minigrad.full((2, 5), 7, dtype=minigrad.int64), ignore_index=7)
+    loss.backward()
+    assert math.isnan(loss.item()) and not bool(logits.grad.data.any())
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_every_target_ignored_gives_nan_and_a_zero_gradient(weighted):
+    log_p = minigrad.randn(3, 4, requires_grad=True)
+    weight = minigrad.tensor([1.0, 2.0, 3.0, 4.0]) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no NumPy warning about 0 / 0
+        loss = F.nll_loss(log_p, minigrad.tensor([-100, -100, -100]), weight=weight)
+        loss.backward()
+    assert math.isnan(loss.item())
+    assert log_p.grad.tolist() == [[0.0] * 4] * 3  # not nan in column 0
+
+
+def test_nll_loss_with_some_targets_ignored_still_averages_the_others():
+    log_p = minigrad.tensor([[-1.0, -2.0], [-3.0, -4.0], [-5.0, -6.0]], requires_grad=True)
+    weight = minigrad.tensor([1.0, 3.0])
+    loss = F.nll_loss(log_p, minigrad.tensor([1, -100, 0]), weight=weight)
+    assert loss.item() == pytest.approx((3 * 2.0 + 1 * 5.0) / 4)
+    loss.backward()
+    assert log_p.grad.tolist() == [[0.0, -0.75], [0.0, 0.0], [-0.25, 0.0]]
+
+
 def test_probability_targets_by_hand():
     logits = minigrad.tensor([[math.log(3.0), 0.0]])
     target = minigrad.tensor([[0.5, 0.5]])
@@ -376,6 +416,36 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100():
     assert loss.tolist() == [100.0, 100.0, 0.0]
     loss.sum().backward()
     assert bool(p.grad.isfinite().all())  # no nan from 0 * (1 / 0)
+
+
+def test_binary_cross_entropy_gradient_at_0_and_1_is_pytorchs():
+    # PyTorch's binary_cross_entropy_backward: grad = (x - y) / max(x (1 - x), 1e-12),
+    # divided by N for the mean. Inside (0, 1) that is the exact derivative
+    # -y/x + (1 - y)/(1 - x); at 0 and 1 the floor makes a confidently wrong prediction's
+    # gradient huge (-1e12 / 3 = -3.3e11) and a confidently right one's 0.
+    x = minigrad.tensor([0.0, 1.0, 0.5], requires_grad=True)
+    y = minigrad.tensor([1.0, 0.0, 1.0])
+    loss = F.binary_cross_entropy(x, y)
+    assert loss.item() == pytest.approx((100 + 100 + math.log(2)) / 3, rel=1e-6)
+    loss.backward()
+    assert x.grad.dtype == minigrad.float32
+    numpy.testing.assert_allclose(x.grad.numpy(), [-1e12 / 3, 1e12 / 3, -2 / 3], rtol=1e-6)
+
+    right = minigrad.tensor([0.0, 1.0], requires_grad=True)
+    F.binary_cross_entropy(right, minigrad.tensor([0.0, 1.0]), reduction="sum").backward()
+    assert right.grad.tolist() == [0.0, 0.0]
+
+    # with a weight and reduction="sum": w (x - y) / max(x (1 - x), 1e-12)
+    x = minigrad.tensor([0.0, 0.25], requires_grad=True)
+    w = minigrad.tensor([2.0, 3.0])
+    F.binary_cross_entropy(x, minigrad.tensor([1.0, 1.0]), weight=w, reduction="sum").backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), [-2e12, 3 * -0.75 / 0.1875], rtol=1e-6)
+
+
+def test_binary_cross_entropy_second_derivatives_inside_0_1():
+    p = minigrad.tensor([0.2, 0.7, 0.5], dtype=F64, requires_grad=True)
+    t = minigrad.tensor([1.0, 0.0, 0.3], dtype=F64, requires_grad=True)
+    assert gradgradcheck(lambda a, b: F.binary_cross_entropy(a, b), [p, t])
 
 
 def test_binary_cross_entropy_rejects_values_outside_0_1():

@@ -2,7 +2,8 @@
 
 Each row: a name, the function under test, what shapes its inputs take, the
 domain its values are drawn from (log needs x > 0), points where it has no
-derivative (|x| at 0), and whether its second derivative is checked too.
+derivative (|x| at 0), whether its second derivative is checked too, and what
+dtype it gives integer inputs (tests/ops/test_promotion.py).
 Adding an op to minigrad means adding one row here.
 """
 
@@ -32,6 +33,9 @@ class Op:
     min_dims: int = 0
     non_empty: bool = False  # max of nothing, index 0 of nothing: no size-0 dims
     distinct: bool = False  # ties make it non-differentiable: keep values apart
+    # What integer inputs give, as in PyTorch: "same" (an integer result), "float" (the
+    # default float: sigmoid, true division, ...) or "error" (mean, softmax, ...)
+    on_integers: str = "same"
 
     def __repr__(self):
         return self.name
@@ -111,50 +115,76 @@ OPS = [
     Op("add", lambda a, b: a + b, "binary"),
     Op("sub", lambda a, b: a - b, "binary"),
     Op("mul", lambda a, b: a * b, "binary"),
-    Op("div", lambda a, b: a / b, "binary", low=0.5, high=3.0),
+    Op("div", lambda a, b: a / b, "binary", low=0.5, high=3.0, on_integers="float"),
     Op("pow", lambda a, b: a**b, "binary", low=0.5, high=2.0),
     Op("pow_scalar", lambda x: x**3, second_order=True),
-    Op("rpow_scalar", lambda x: 2.0**x),
-    Op("rsub_scalar", lambda x: 1.0 - x),
-    Op("rdiv_scalar", lambda x: 1.0 / x, low=0.5),
+    Op("rpow_scalar", lambda x: 2.0**x, on_integers="float"),
+    Op("rsub_scalar", lambda x: 1.0 - x, on_integers="float"),
+    Op("rdiv_scalar", lambda x: 1.0 / x, low=0.5, on_integers="float"),
     Op("neg", lambda x: -x),
     Op("abs", lambda x: x.abs(), away_from=(0.0,)),
     # exponentials, logarithms, trigonometry
-    Op("exp", lambda x: x.exp()),
-    Op("log", lambda x: x.log(), low=0.1),
-    Op("log1p", lambda x: x.log1p(), low=-0.9),
-    Op("sqrt", lambda x: x.sqrt(), low=0.1),
-    Op("sin", lambda x: x.sin()),
-    Op("cos", lambda x: x.cos()),
-    Op("tanh", lambda x: x.tanh()),
-    Op("sigmoid", lambda x: x.sigmoid()),
-    Op("erf", lambda x: x.erf()),
+    Op("exp", lambda x: x.exp(), on_integers="float"),
+    Op("log", lambda x: x.log(), low=0.1, on_integers="float"),
+    Op("log1p", lambda x: x.log1p(), low=-0.9, on_integers="float"),
+    Op("sqrt", lambda x: x.sqrt(), low=0.1, on_integers="float"),
+    Op("sin", lambda x: x.sin(), on_integers="float"),
+    Op("cos", lambda x: x.cos(), on_integers="float"),
+    Op("tanh", lambda x: x.tanh(), on_integers="float"),
+    Op("sigmoid", lambda x: x.sigmoid(), on_integers="float"),
+    Op("erf", lambda x: x.erf(), on_integers="float"),
     # activations
     Op("relu", lambda x: x.relu(), away_from=(0.0,)),
-    Op("leaky_relu", lambda x: x.leaky_relu(0.1), away_from=(0.0,)),
-    Op("gelu", lambda x: x.gelu()),
-    Op("gelu_tanh", lambda x: x.gelu(approximate="tanh")),
-    Op("softplus", lambda x: x.softplus(beta=2.0)),
-    Op("clamp", lambda x: x.clamp(-1.0, 1.0), away_from=(-1.0, 1.0)),
-    Op("maximum", lambda a, b: minigrad.maximum(a, b * 0.5 + 0.7), "binary"),
-    Op("minimum", lambda a, b: minigrad.minimum(a, b * 0.5 + 0.7), "binary"),
+    Op("leaky_relu", lambda x: x.leaky_relu(0.1), away_from=(0.0,), on_integers="error"),
+    Op("gelu", lambda x: x.gelu(), on_integers="error"),
+    Op("gelu_tanh", lambda x: x.gelu(approximate="tanh"), on_integers="error"),
+    Op("softplus", lambda x: x.softplus(beta=2.0), on_integers="error"),
+    Op("clamp", lambda x: x.clamp(-1.0, 1.0), away_from=(-1.0, 1.0), on_integers="float"),
+    Op(  # tensor bounds near -1 and 1, which the inputs keep away from (no kinks)
+        "clamp_tensors",
+        lambda a, b: a.clamp(b * 0.01 - 1.0, b * 0.01 + 1.0),
+        "binary",
+        away_from=(-1.0, 1.0),
+        on_integers="float",
+    ),
+    Op("maximum", lambda a, b: minigrad.maximum(a, b * 0.5 + 0.7), "binary", on_integers="float"),
+    Op("minimum", lambda a, b: minigrad.minimum(a, b * 0.5 + 0.7), "binary", on_integers="float"),
     Op("where", lambda a, b: minigrad.where(a.detach() > 0, a, b), "binary", away_from=(0.0,)),
+    Op(
+        "where_numbers",
+        lambda x: minigrad.where(x.detach() > 0, 1.0, 0.0) * x,
+        away_from=(0.0,),
+        on_integers="float",
+    ),
     # reductions
     Op("sum", lambda x, d: x.sum(d), dims=True),
     Op("sum_keepdim", lambda x, d: x.sum(d, keepdim=True), dims=True),
-    Op("mean", lambda x, d: x.mean(d), dims=True, **NONEMPTY),
-    Op("var", lambda x, d: x.var(d, correction=0), dims=True, **NONEMPTY),
-    Op("std", lambda x: x.std(0) if x.shape[0] > 1 else x.sum(), **NONEMPTY, distinct=True),
+    Op("mean", lambda x, d: x.mean(d), dims=True, **NONEMPTY, on_integers="error"),
+    Op("var", lambda x, d: x.var(d, correction=0), dims=True, **NONEMPTY, on_integers="error"),
+    Op(
+        "std",
+        lambda x: x.std(0) if x.shape[0] > 1 else x.sum(),
+        **NONEMPTY,
+        distinct=True,
+        on_integers="error",
+    ),
     Op("amax", lambda x, d: x.amax(d), dims=True, **NONEMPTY, distinct=True),
     Op("amin", lambda x: x.amin(), **NONEMPTY, distinct=True),
     Op("max_dim", lambda x: x.max(-1).values, **NONEMPTY, distinct=True),
     Op("min_dim", lambda x: x.min(0, keepdim=True).values, **NONEMPTY, distinct=True),
     Op("prod", lambda x, d: x.prod(d), dims=True, away_from=(0.0,)),  # zeros: test_tensor
-    Op("logsumexp", lambda x, d: x.logsumexp(d), dims=True, **NONEMPTY),
-    Op("softmax", lambda x: x.softmax(-1), **NONEMPTY),
-    Op("log_softmax", lambda x: x.log_softmax(0), **NONEMPTY),
-    Op("norm", lambda x, d: x.norm(dim=d), dims=True, **NONEMPTY, away_from=(0.0,)),
-    Op("norm_p3", lambda x: x.norm(p=3), **NONEMPTY, low=0.2),
+    Op("logsumexp", lambda x, d: x.logsumexp(d), dims=True, **NONEMPTY, on_integers="float"),
+    Op("softmax", lambda x: x.softmax(-1), **NONEMPTY, on_integers="error"),
+    Op("log_softmax", lambda x: x.log_softmax(0), **NONEMPTY, on_integers="error"),
+    Op(
+        "norm",
+        lambda x, d: x.norm(dim=d),
+        dims=True,
+        **NONEMPTY,
+        away_from=(0.0,),
+        on_integers="error",
+    ),
+    Op("norm_p3", lambda x: x.norm(p=3), **NONEMPTY, low=0.2, on_integers="error"),
     # linear algebra
     Op("matmul", lambda a, b: a @ b, "matmul"),
     Op("linear", lambda x, w, b: Linear.apply(x, w, b), "linear"),

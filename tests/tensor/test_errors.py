@@ -14,9 +14,35 @@ def test_matmul_shape_mismatch_names_both_shapes():
         a @ b
 
 
-def test_broadcast_mismatch_names_both_shapes():
-    with pytest.raises(ValueError, match=r"\(2,3\).*\(4,\)|\(2, 3\).*\(4,\)"):
-        minigrad.zeros(2, 3) + minigrad.zeros(4)
+def test_broadcast_mismatch_names_the_op_both_shapes_and_the_dimension_as_pytorch():
+    # PyTorch: RuntimeError "The size of tensor a (3) must match the size of tensor b (4)
+    # at non-singleton dimension 1"; NumPy's own ValueError names no op.
+    a, b = minigrad.zeros(2, 3), minigrad.zeros(4)
+    expected = (
+        r"shapes \(2, 3\) and \(4,\) do not broadcast: the size of tensor a \(3\) must "
+        r"match the size of tensor b \(4\) at non-singleton dimension 1"
+    )
+    for name, op in [
+        ("add", lambda: a + b),
+        ("sub", lambda: a - b),
+        ("mul", lambda: a * b),
+        ("div", lambda: a / b),
+        ("pow", lambda: a**b),
+        ("maximum", lambda: minigrad.maximum(a, b)),
+        ("minimum", lambda: minigrad.minimum(a, b)),
+        ("lt", lambda: a < b),
+        ("eq", lambda: a == b),
+    ]:
+        with pytest.raises(RuntimeError, match=f"^{name}: {expected}$"):
+            op()
+    with pytest.raises(
+        RuntimeError, match=r"^add: .*tensor a \(3\).*tensor b \(2\) at non-singleton dimension 0"
+    ):
+        minigrad.zeros(3, 1) + minigrad.zeros(2, 1)
+    with pytest.raises(RuntimeError, match=r"^clamp: shapes \(3,\) and \(2,\) do not"):
+        minigrad.zeros(3).clamp(max=minigrad.zeros(2))
+    with pytest.raises(RuntimeError, match=r"^where: shapes \(3,\), \(2,\) and \(\) do not"):
+        minigrad.where(minigrad.zeros(3) > 0, minigrad.zeros(2), 1.0)
 
 
 def test_reshape_to_wrong_size():
