@@ -9,9 +9,11 @@ function, its arguments with every stand-in replaced by its buffer number
 new input arrays computes what the step computes, with no Python in between.
 
 Arrays enter the recording through one seam, the backend (``patched``): its
-array module ``xp`` and its random generator ``rng`` become recording ones,
-``Tensor.data`` hands out stand-ins, and each optimizer's state arrays are
-swapped for stand-ins, for as long as the trace lasts.
+array module ``xp``, its random generator ``rng`` and its kernels (``asarray``,
+``rand``, ``scatter_add``...) become recording ones, ``Tensor.data`` hands out
+stand-ins, and each optimizer's state arrays are swapped for stand-ins, for as long
+as the trace lasts. A recorded call is one step of the replay: what it calls inside
+(a backend's ``rand`` calls its generator) is not recorded again.
 
 A stand-in refuses to become a Python value (``bool``, ``float``, ``.item()``):
 the replay could not follow a branch taken on it. That is a ``TraceError``
