@@ -1,19 +1,19 @@
-"""A recorded step made ready to replay: dead calls dropped, buffers planned.
+"""A recorded step made ready to replay: constants folded, dead calls dropped, memory
+planned, and the calls written out as the source of one Python function.
 
-``Program`` turns a ``Recorder``'s calls into a list of steps, each a plain call
-of a NumPy (or CuPy) function on the arrays of an environment list ``env``
-(buffer number -> array). Two passes make the replay cheaper than the trace:
+``Program`` takes a ``Recorder``'s calls and makes the replay cheaper than the trace:
 
-1. dead call elimination: walking backwards from what must survive the step
-   (the outputs, arrays written back to Python objects, outside arrays changed in
-   place, random draws), keep only the calls something needs;
-2. a memory plan: a result that lives only inside the step gets an array
-   preallocated at trace time, passed as ``out=``, and shared with every other
-   such result of the same shape, dtype and layout whose lifetime (from the call
-   that makes it to the last call that reads it or any view of it) does not
-   overlap. ``out=`` computes exactly the values a fresh array would hold, and the
-   preallocated array has the strides the trace saw, so the replay stays bit for
-   bit equal to eager.
+1. constant folding: a call that reads no input (``zeros(3)``, ``arange(16)``) gives
+   the same array at every replay: it runs once, here;
+2. dead call elimination: walking backwards from what must survive the step (the
+   outputs, arrays written back to Python objects, outside arrays changed in place,
+   random draws), keep only the calls something needs;
+3. a memory plan (``plan_memory``): each result that lives only inside the step gets
+   a place in one block of memory allocated once, shared with the results whose
+   lifetimes do not overlap, and is written there (``out=``). ``out=`` computes
+   exactly the values a fresh array would hold, with the strides the trace saw, so the
+   replay stays bit for bit equal to eager;
+4. code generation: one line per call, buffers as local variables (``source``).
 
     >>> import numpy
     >>> from minigrad.jit.tracer import Recorder
