@@ -24,9 +24,8 @@ from minigrad import dtypes
 from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
 from minigrad.backend import deferred
-from minigrad.ops.elementwise import _unbroadcastable
+from minigrad.ops.elementwise import _unbroadcastable, where
 from minigrad.ops.elementwise import gelu as _gelu
-from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
 from minigrad.ops.loss import BinaryCrossEntropy, CrossEntropy
 from minigrad.ops.norm import Normalize
