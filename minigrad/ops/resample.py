@@ -89,6 +89,7 @@ def adaptive_avg_pool2d(input, output_size):
             f"adaptive_avg_pool2d: sizes must be positive, got input {input.shape} and "
             f"output_size {output_size!r}"
         )
+    require_floating(input.data, "adaptive_avg_pool2d")  # as PyTorch: no integer means
     return _resample(input, [_average_matrix(xp, h, out_h), _average_matrix(xp, w, out_w)])
 
 

@@ -296,7 +296,12 @@ OPS = [
         **NONEMPTY,
         on_integers="float",  # sin and cos of integers are floats
     ),
-    Op("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(_image(x), (2, 3)), **IMAGE),
+    Op(
+        "adaptive_avg_pool2d",
+        lambda x: F.adaptive_avg_pool2d(_image(x), (2, 3)),
+        **IMAGE,
+        on_integers="error",
+    ),
     Op("interpolate_nearest", lambda x: F.interpolate(_image(x), scale_factor=2), **IMAGE),
     Op(
         "interpolate_bilinear",
