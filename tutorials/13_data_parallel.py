@@ -1,6 +1,21 @@
 # %% [markdown]
 # # Tutorial 13: training on several processes (data parallelism)
 #
+# **You will learn** how N processes train one model together: each holds a full copy,
+# takes 1/N of every batch, and averages its gradients with the others before each step.
+# You will see why the average of the shares' gradients is the whole batch's gradient,
+# what a process group and its collectives (`all_reduce`, `broadcast`) do, how
+# `DistributedSampler` shares out an epoch, that a `fit` script under `mpiexec -n 2`
+# ends with the same weights as one process, and what happens when one rank fails.
+#
+# **Read first:** Tutorial 3 (DataLoaders, the training loop and `fit`) and Tutorial 1
+# (gradients and `backward`).
+#
+# **Source:** the process group and its collectives in
+# [minigrad/distributed/process_group.py](../minigrad/distributed/process_group.py),
+# `DistributedDataParallel` in [minigrad/nn/parallel.py](../minigrad/nn/parallel.py),
+# `DistributedSampler` in [minigrad/data/sampler.py](../minigrad/data/sampler.py).
+#
 # Run it:  `python tutorials/13_data_parallel.py`  (`MINIGRAD_QUICK=1` for a short run).
 # It starts `mpiexec -n 2` itself; that needs the `mpi` extra
 # (`pip install -e '.[mpi]'`, which brings mpi4py and the MPICH wheel).
@@ -234,6 +249,7 @@ if HAVE_MPI:
     assert failed.returncode != 0 and seconds < 30
     assert "rank 1 of 2 stopped on ValueError" in failed.stderr
     assert "rank 0 of 2 stops because rank 1 failed with ValueError" in failed.stderr
+shutil.rmtree(folder)  # the scripts and weight files of sections 4 and 5
 
 # %% [markdown]
 # ## What to remember
@@ -244,5 +260,19 @@ if HAVE_MPI:
 # - Launch with `mpiexec -n N python script.py`; alone, the same script is a world of one.
 # - Only rank 0 prints and writes files; `fit` and `ModelCheckpoint` already do so.
 
-# %%
-shutil.rmtree(folder)
+# %% [markdown]
+# ## Exercises
+#
+# 1. Split the batch of section 1 into shares of 6 and 2 samples instead of 4 and 4.
+#    Is the plain average of the two gradients still the whole batch's gradient? Which
+#    weighted average is? (This is why `DistributedSampler` gives every rank as many
+#    samples.)
+# 2. With `DistributedSampler(range(10), num_replicas=3, rank=r, drop_last=True)`, how
+#    many samples does each rank get, and how many of the 10 are left out of the epoch?
+#    Check that `set_epoch(1)` changes the order but the three shares still never overlap.
+# 3. Write a script for `mpiexec -n 2` in which each rank adds up its own share of the
+#    numbers 1 to 100 (rank r takes r + 1, r + 1 + N, ...), then `all_reduce` gives
+#    every rank the total 5050 and `all_gather` each rank's partial sum. What do the
+#    same script and its asserts give when run alone, as a world of one?
+#
+# Solutions: `tutorials/solutions/13_data_parallel.py`.

@@ -23,9 +23,13 @@ import warnings
 from minigrad import dtypes
 from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
+<<<<<<< HEAD
 from minigrad.backend import concrete, deferred
+=======
+from minigrad.backend import deferred
+from minigrad.ops.elementwise import _unbroadcastable, where
+>>>>>>> main
 from minigrad.ops.elementwise import gelu as _gelu
-from minigrad.ops.elementwise import where
 from minigrad.ops.linalg import Linear
 from minigrad.ops.loss import BinaryCrossEntropy, CrossEntropy
 from minigrad.ops.norm import Normalize
@@ -153,6 +157,7 @@ def silu(input, inplace: bool = False):
     >>> round(silu(minigrad.tensor(1.0)).item(), 4)
     0.7311
     """
+    dtypes.require_floating(input.data, "silu")  # PyTorch has no integer silu
     return input * input.sigmoid()
 
 
@@ -770,12 +775,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     >>> round(cosine_similarity(a, b).item(), 4)  # cos 45 degrees
     0.7071
     """
-    try:
-        product = x1 * x2
-    except ValueError:
-        raise RuntimeError(
-            f"cosine_similarity: shapes {x1.shape} and {x2.shape} do not broadcast"
-        ) from None
+    unbroadcastable = _unbroadcastable(None, "cosine_similarity", x1.data, x2.data)
+    if unbroadcastable is not None:
+        raise unbroadcastable
+    product = x1 * x2
+    dtypes.require_floating(product.data, "cosine_similarity")  # as PyTorch: no integers
     x1, x2 = x1.broadcast_to(product.shape), x2.broadcast_to(product.shape)  # dim is theirs
     norms = x1.norm(dim=dim).clamp(min=eps) * x2.norm(dim=dim).clamp(min=eps)
     return product.sum(dim) / norms

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 
+from minigrad.dtypes import require_floating
+
 
 def _apply_along(x, matrix, axis):
     """x with dimension ``axis`` (of size n) mapped through the (m, n) ``matrix``."""
@@ -87,6 +89,7 @@ def adaptive_avg_pool2d(input, output_size):
             f"adaptive_avg_pool2d: sizes must be positive, got input {input.shape} and "
             f"output_size {output_size!r}"
         )
+    require_floating(input.data, "adaptive_avg_pool2d")  # as PyTorch: no integer means
     return _resample(input, [_average_matrix(xp, h, out_h), _average_matrix(xp, w, out_w)])
 
 
@@ -166,6 +169,8 @@ def interpolate(
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
+    if mode in _LINEAR_MODES:  # weighted means of neighbours: PyTorch has no integer version
+        require_floating(input.data, f"interpolate (mode {mode!r})")
     if (size is None) == (scale_factor is None):
         raise ValueError(
             f"interpolate: give exactly one of size and scale_factor, got size={size!r} and "

@@ -234,13 +234,16 @@ FUNCTIONS = {
     "tril": "m, k=0", "triu": "m, k=0",
     # elementwise (ufuncs)
     **dict.fromkeys(
-        "abs absolute exp log log1p sqrt sign sin cos tanh floor ceil isfinite isnan isinf "
-        "negative square reciprocal expm1 logical_not".split(), _UNARY
+        "abs absolute exp log log1p sqrt sign sin cos tanh floor ceil trunc isfinite isnan "
+        "isinf negative square reciprocal expm1 logical_not".split(), _UNARY
     ),
     **dict.fromkeys(
         "add subtract multiply divide true_divide power maximum minimum copysign "
-        "logical_and logical_or equal not_equal less greater".split(), _BINARY
+        "logical_and logical_or equal not_equal less greater remainder floor_divide".split(),
+        _BINARY,
     ),
+    "round": "a, decimals=0, out=None",
+    "isclose": "a, b, rtol=1e-05, atol=1e-08, equal_nan=False",
     "clip": "a, a_min, a_max, out=None",
     "where": "condition, x=None, y=None",
     "matmul": "x1, x2, /, out=None, *, casting='same_kind', order='K', dtype=None",
@@ -251,6 +254,8 @@ FUNCTIONS = {
     "argmax": "a, axis=None, dtype=None, out=None, keepdims=False",
     "argmin": "a, axis=None, dtype=None, out=None, keepdims=False",
     "cumsum": "a, axis=None, dtype=None, out=None",
+    "cumprod": "a, axis=None, dtype=None, out=None",
+    "einsum": "subscripts, *operands, dtype=None, optimize=False",
     # shape and indexing
     "reshape": "a, newshape, order='C'",
     "transpose": "a, axes=None",
@@ -265,6 +270,7 @@ FUNCTIONS = {
     "take": "a, indices, axis=None, out=None",
     "take_along_axis": "a, indices, axis",
     "nonzero": "a",
+    "argwhere": "a",
     "unique": "ar, return_index=False, return_inverse=False, return_counts=False, "
     "axis=None, *, equal_nan=True",
     "bincount": "x, weights=None, minlength=None",
@@ -302,6 +308,14 @@ def _to_device(data, dtype=None):
     return StrictArray(array)
 
 
+def _argsort(a, axis=-1, kind=None):
+    """cupy.argsort: always a stable sort, and CuPy takes no other kind (NumPy's default
+    is not stable, so this is not NumPy's argsort as it is)."""
+    if kind not in (None, "stable"):
+        raise ValueError(f"cupy.argsort supports only a stable sort, got kind={kind!r}")
+    return _wrap(numpy.argsort(_unwrap(a), axis=axis, kind="stable"))
+
+
 def _as_strided(x, shape=None, strides=None):
     """cupy.lib.stride_tricks.as_strided: a view with other strides, no copy."""
     return _wrap(numpy.lib.stride_tricks.as_strided(_unwrap(x), shape, strides))
@@ -311,6 +325,7 @@ class StrictModule(types.ModuleType):
     """The strict device's ``xp``: CuPy's functions that minigrad uses, nothing else."""
 
     lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
+    argsort = staticmethod(_argsort)
 
     def __getattr__(self, name):
         if name in _PASSED_AS_IS:
@@ -380,6 +395,10 @@ class StrictBackend:
         self.rng.bit_generator.state = state
 
     # --- the kernels that differ from NumPy (CuPy's: cupyx.scatter_add, cupyx...erf) ----
+    def argsort_stable(self, x, axis):
+        """The indices that sort ``x`` along ``axis``, ties in order (CuPy's sort is stable)."""
+        return self.xp.argsort(x, axis=axis)
+
     def scatter_add(self, target, index, values):
         """target[index] += values, adding up repeated indices (cupyx.scatter_add)."""
         numpy.add.at(target._array, _unwrap(index), _unwrap(values))

@@ -217,8 +217,20 @@ OPS = [
     Op("trunc", lambda x: x.trunc() * x, away_from=INTEGERS),
     Op("round", lambda x: x.round() * x, away_from=HALVES),
     Op("sign", lambda x: x.sign() * x, away_from=(0.0,)),
-    Op("remainder", lambda x: x % 1.3, away_from=(-2.6, -1.3, 0.0, 1.3, 2.6)),
-    Op("rremainder", lambda x: 2.5 % x, low=0.9, high=3.0, away_from=(1.25, 2.5)),
+    Op(  # an integer tensor % a float number is a float tensor, as in PyTorch
+        "remainder",
+        lambda x: x % 1.3,
+        away_from=(-2.6, -1.3, 0.0, 1.3, 2.6),
+        on_integers="float",
+    ),
+    Op(
+        "rremainder",
+        lambda x: 2.5 % x,
+        low=0.9,
+        high=3.0,
+        away_from=(1.25, 2.5),
+        on_integers="float",
+    ),
     # running sums and products, triangles
     Op("cumsum", lambda x: x.cumsum(0)),
     Op("cumsum_last", lambda x: x.cumsum(-1) * x),
@@ -241,7 +253,8 @@ OPS = [
     ),
     Op("topk", lambda x: x.topk(min(2, x.shape[-1])).values * 2, **NONEMPTY, distinct=True),
     # writing into chosen places
-    Op("scatter_add", lambda x: x.scatter_add(0, _rows_index(x), x.exp()), **NONEMPTY),
+    # (the source must have the input's dtype, as in PyTorch: x * x keeps integers integers)
+    Op("scatter_add", lambda x: x.scatter_add(0, _rows_index(x), x * x), **NONEMPTY),
     Op("scatter", lambda x: x.scatter(0, _rows_index(x)[:1], x[-1:] * 2), **NONEMPTY),
     Op(
         "index_add",
@@ -255,38 +268,57 @@ OPS = [
     Op("einsum_trace", lambda x: _trace_case(x.reshape(x.shape[0], -1)), **IMAGE),
     Op("einsum_outer", lambda *xs: minigrad.einsum(",".join("ijk"[: len(xs)]), *xs), "many"),
     # nn.functional
-    Op("silu", lambda x: F.silu(x)),
-    Op("normalize", lambda x: F.normalize(x, dim=-1), **NONEMPTY, away_from=(0.0,)),
+    Op("silu", lambda x: F.silu(x), on_integers="error"),
+    Op(
+        "normalize",
+        lambda x: F.normalize(x, dim=-1),
+        **NONEMPTY,
+        away_from=(0.0,),
+        on_integers="error",
+    ),
     Op(
         "cosine_similarity",
         lambda a, b: F.cosine_similarity(a, b, dim=-1),
         "binary",
         **NONEMPTY,
         away_from=(0.0,),
+        on_integers="error",
     ),
     Op(
         "kl_div",
         lambda x: F.kl_div(x.log_softmax(-1), (x * 0.5).softmax(-1), reduction="sum"),
         **NONEMPTY,
+        on_integers="error",  # log_softmax has no integer version
     ),
     Op(
         "kl_div_log_target",
         lambda x: F.kl_div(x.sin(), x.cos(), reduction="batchmean", log_target=True),
         **NONEMPTY,
+        on_integers="float",  # sin and cos of integers are floats
     ),
-    Op("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(_image(x), (2, 3)), **IMAGE),
+    Op(
+        "adaptive_avg_pool2d",
+        lambda x: F.adaptive_avg_pool2d(_image(x), (2, 3)),
+        **IMAGE,
+        on_integers="error",
+    ),
     Op("interpolate_nearest", lambda x: F.interpolate(_image(x), scale_factor=2), **IMAGE),
     Op(
-        "interpolate_bilinear", lambda x: F.interpolate(_image(x), (3, 5), mode="bilinear"), **IMAGE
+        "interpolate_bilinear",
+        lambda x: F.interpolate(_image(x), (3, 5), mode="bilinear"),
+        **IMAGE,
+        on_integers="error",
     ),
     Op(
         "interpolate_bilinear_corners",
         lambda x: F.interpolate(_image(x), (5, 2), mode="bilinear", align_corners=True),
         **IMAGE,
+        on_integers="error",
     ),
     Op(
         "interpolate_linear",
         lambda x: F.interpolate(x.reshape(1, 1, -1), 7, mode="linear"),
         **NONEMPTY,
+        on_integers="error",
     ),
 ]

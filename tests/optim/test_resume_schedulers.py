@@ -49,15 +49,17 @@ OPTIMIZERS = {
 }
 
 rng = np.random.default_rng(0)
-X = minigrad.tensor(rng.standard_normal((16, 3)).astype(np.float32))
-Y = minigrad.tensor(rng.standard_normal((16, 2)).astype(np.float32))
+INPUTS = rng.standard_normal((16, 3)).astype(np.float32)
+TARGETS = rng.standard_normal((16, 2)).astype(np.float32)
 
 
 def train(model, opt, scheduler, steps):
+    # made here, not at import, so that they are on the device the test runs on
+    x, y = minigrad.tensor(INPUTS), minigrad.tensor(TARGETS)
     losses = []
     for _ in range(steps):
         opt.zero_grad()
-        loss = nn.functional.mse_loss(model(X), Y)
+        loss = nn.functional.mse_loss(model(x), y)
         loss.backward()
         opt.step()
         if isinstance(scheduler, ReduceLROnPlateau):
