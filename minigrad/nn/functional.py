@@ -23,12 +23,8 @@ import warnings
 from minigrad import dtypes
 from minigrad.autograd.function import check_same_device
 from minigrad.autograd.mode import no_grad
-<<<<<<< HEAD
 from minigrad.backend import concrete, deferred
-=======
-from minigrad.backend import deferred
 from minigrad.ops.elementwise import _unbroadcastable, where
->>>>>>> main
 from minigrad.ops.elementwise import gelu as _gelu
 from minigrad.ops.linalg import Linear
 from minigrad.ops.loss import BinaryCrossEntropy, CrossEntropy
