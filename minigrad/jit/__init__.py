@@ -105,7 +105,17 @@ def compile(fn=None, *, max_traces: int = 8):
 
 
 class CompiledFunction:
-    """What ``compile`` returns: call it as you would call ``fn``."""
+    """What ``compile`` returns: call it as you would call ``fn``.
+
+    ``traces`` maps each signature seen to its ``Trace`` (least recently used first).
+
+    >>> import minigrad
+    >>> square = compile(lambda x: x * x)
+    >>> [square(minigrad.tensor([float(n)])).item() for n in (1, 2, 3)]
+    [1.0, 4.0, 9.0]
+    >>> len(square.traces)
+    1
+    """
 
     def __init__(self, fn, max_traces: int = 8):
         if max_traces < 1:
