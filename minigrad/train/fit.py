@@ -309,9 +309,14 @@ def _read(losses: list) -> np.ndarray:
     return stack(losses).numpy() if losses else np.zeros(0)
 
 
+def _loss_total(values: np.ndarray, sizes: list) -> float:
+    """The sum over samples of per-batch mean losses (each batch's mean times its size)."""
+    return float(np.dot(values.astype(np.float64), sizes))
+
+
 def _mean_loss(values: np.ndarray, sizes: list) -> float:
     """The mean over samples of per-batch mean losses (0.0 for no batches): this rank's."""
-    return float(np.dot(values.astype(np.float64), sizes) / max(sum(sizes), 1))
+    return _loss_total(values, sizes) / max(sum(sizes), 1)
 
 
 def _stop_on_nonfinite(values: np.ndarray, context) -> None:
@@ -354,7 +359,7 @@ def _metric_functions(metrics) -> dict:
 def _epoch_logs(values: np.ndarray, sizes: list, metric_fns: dict, preds, targets) -> dict:
     """The epoch's mean loss (batch means weighted by size) and metrics: under data
     parallelism, over every rank's batches. Predictions are read once, per epoch."""
-    total = _mean_loss(values, sizes) * sum(sizes)
+    total = _loss_total(values, sizes)
     if preds:
         preds, targets = [cat(preds).numpy()], [cat(targets).numpy()]
     total, count, preds, targets = across_ranks.combine_epoch(
