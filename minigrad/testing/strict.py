@@ -295,7 +295,11 @@ def _checked(name, parameters):
             raise TypeError(f"cupy.{name}({parameters}) cannot be called so: {error}") from None
         if name in ("array", "asarray") and not isinstance(args[0], StrictArray):
             return _to_device(args[0], bound.arguments.get("dtype"))
-        return _wrap(implementation(*_unwrap(args), **_unwrap(kwargs)))
+        result = implementation(*_unwrap(args), **_unwrap(kwargs))
+        out = bound.arguments.get("out")
+        if out is not None:  # as NumPy and CuPy: the array written to, not a new wrapper
+            return out
+        return _wrap(result)
 
     function.__name__ = name
     return function
