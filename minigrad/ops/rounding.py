@@ -28,6 +28,8 @@ class Rounding(Function):
         if how == "round" and decimals:
             scale = 10.0**decimals  # as PyTorch: round(x * 10^d) / 10^d, halves to even
             return (xp.round(x * scale) / scale).astype(x.dtype, copy=False)
+        if how in ("floor", "ceil", "trunc") and x.dtype.kind in "biu":
+            return x.copy()  # whole numbers already; NumPy before 2.1 would give floats
         return getattr(xp, how)(x)
 
     @staticmethod
