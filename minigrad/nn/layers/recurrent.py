@@ -37,6 +37,8 @@ from minigrad.factories import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops.recurrent import LSTMSequence
+from minigrad.ops.recurrent import split_steps as _split_steps
 from minigrad.ops.shape import cat, stack
 
 # --- one step of each cell: (input share gi, state) -> new state -----------------------
@@ -277,6 +279,16 @@ def _weight_names(layer, suffix):
 
 def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
     """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state)."""
+    if step is lstm_step:  # the whole loop is one op, its backward through time by hand
+        h0, c0 = state
+        out = LSTMSequence.apply(seq, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+        length = seq.shape[0]
+        return out[:length], (out[0 if reverse else length - 1], out[length])
+    return _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse)
+
+
+def _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The same, one Tensor step at a time: backward() through the unrolled loop."""
     gi = _split_steps(_linear(seq, w_ih, b_ih))  # every step's input share, in one matmul
     length = seq.shape[0]
     outputs = [None] * length
@@ -284,22 +296,6 @@ def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
         state = step(gi[t], state, w_hh, b_hh)
         outputs[t] = state[0] if isinstance(state, tuple) else state
     return stack(outputs), state
-
-
-def _split_steps(x):
-    """x[0], ..., x[L-1], cut by halving x again and again.
-
-    Why not x[t] for each t: the backward of a slice is an array of zeros the size of
-    what it was cut from, with the slice's gradient written in. L slices of the whole
-    sequence make L whole-sequence arrays, and adding them up is L passes over the
-    whole sequence: work that grows as L^2 (an LSTM at L = 400 spent two thirds of its
-    training step there). Halving cuts each piece from one twice its size: log2(L) levels,
-    each about twice the sequence in all.
-    """
-    if x.shape[0] == 1:
-        return [x[0]]
-    half = x.shape[0] // 2
-    return _split_steps(x[:half]) + _split_steps(x[half:])
 
 
 class RNN(_RNNBase):
