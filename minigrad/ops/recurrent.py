@@ -30,11 +30,12 @@ number of calls, not the arithmetic):
   are one slice, and the three gates whose gradient comes from dc are another.
 Only the weights are reordered (once per call); the caller sees PyTorch's order.
 
-The loop is written once, for arrays and for Tensors alike (``_Arrays``,
-``_Tensors``): the op runs it on arrays; when the backward pass is itself being
-recorded (``create_graph=True``, second derivatives) it runs it again on the
-Tensors of the graph, so that the backward is differentiable too. (PyTorch's
-cuDNN LSTM has no double backward; this one keeps it.)
+Beside the fast version on arrays, the same formulas are written plainly with
+Tensor operations (``_reference_backward``: PyTorch's gate order, no tricks).
+That one runs when the backward pass is itself being recorded
+(``create_graph=True``, second derivatives), so the backward is differentiable
+too (PyTorch's cuDNN LSTM has no double backward; this one keeps it), and the
+tests check the fast version against it.
 
     >>> import minigrad
     >>> x = minigrad.zeros(3, 1, 2)  # 3 steps, batch 1, 2 inputs
@@ -70,48 +71,28 @@ class LSTMSequence(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False):
         require_floating(x, "lstm")
-        xp = ctx.xp
         bias = _joint_bias(b_ih, b_hh)
-        hs, cs, sigmoids, candidates = _forward_steps(
-            _Arrays(xp), x, h0, c0, w_ih, w_hh, bias, reverse
+        output, ctx.gates, ctx.cells, ctx.tanh_cells = _forward_arrays(
+            ctx.xp, x, h0, c0, w_ih, w_hh, bias, reverse
         )
-        output = xp.stack(hs + [cs[0 if reverse else -1]])
         ctx.reverse = reverse
-        ctx.cells, ctx.sigmoids = xp.stack(cs), xp.stack(sigmoids)
-        ctx.candidates = xp.stack(candidates)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, output)
         return output
 
     @staticmethod
     def backward(ctx, grad):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, output = ctx.saved
-        length = x.shape[0]
-        if mode.grad_enabled:  # create_graph: run the same steps on the graph's Tensors
-            ns = _Tensors()
-            bias = _joint_bias(b_ih, b_hh)
-            hs, cs, sigmoids, candidates = _forward_steps(
-                ns, x, h0, c0, w_ih, w_hh, bias, ctx.reverse
+        if mode.grad_enabled:  # create_graph: the plain version, on the graph's Tensors
+            grads = _reference_backward(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh, ctx.reverse)
+        else:
+            states, weights = (x.data, h0.data, c0.data), (w_ih.data, w_hh.data)
+            saved = (output.data, ctx.gates, ctx.cells, ctx.tanh_cells)
+            grads = _backward_arrays(
+                ctx.xp, grad.data, states, weights, saved, ctx.reverse, ctx.needs_input_grad
             )
-            states = (stack(hs), stack(cs), stack(sigmoids), stack(candidates))
-        else:  # first derivatives: the arrays the forward pass kept will do
-            ns, grad = _Arrays(ctx.xp), grad.data
-            x, h0, c0, w_ih, w_hh = x.data, h0.data, c0.data, w_ih.data, w_hh.data
-            states = (output.data[:length], ctx.cells, ctx.sigmoids, ctx.candidates)
-        dx, dh0, dc0, dw_ih, dw_hh, db = _backward_steps(
-            ns,
-            grad[:length],
-            grad[length],
-            x,
-            h0,
-            c0,
-            w_ih,
-            w_hh,
-            states,
-            ctx.reverse,
-            ctx.needs_input_grad,
-        )
-        grads = (dx, dh0, dc0, dw_ih, dw_hh, db, db)  # both biases: the gradient of their sum
-        return grads[: len(ctx.needs_input_grad)]
+        dx, dh0, dc0, dw_ih, dw_hh, db = grads
+        # both biases get the gradient of their sum
+        return (dx, dh0, dc0, dw_ih, dw_hh, db, db)[: len(ctx.needs_input_grad)]
 
 
 def _joint_bias(b_ih, b_hh):
@@ -133,139 +114,146 @@ def _reorder(w, order, scale=None):
     return blocks.reshape(w.shape)
 
 
-def _forward_steps(ns, x, h0, c0, w_ih, w_hh, bias, reverse):
-    """Run the cell over the sequence: lists, in time order, of h_t, c_t, the sigmoid
-    gates (o, i, f) of each step side by side (N, 3H) and the candidate g (N, H)."""
-    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-    halved = ns.constant(_HALVED, like=w_hh).reshape(4, 1, 1)
-    # Every step's input share in one matrix product: z_t = W_ih x_t + b, halved rows.
-    z_in = x.reshape(length * batch, -1) @ _reorder(w_ih, _INTERNAL, halved).T
-    if bias is not None:
-        z_in = z_in + _reorder(bias, _INTERNAL, halved)
-    z_in = ns.unbind(z_in.reshape(length, batch, 4 * hidden))
-    w_hh_t = ns.contiguous(_reorder(w_hh, _INTERNAL, halved).T)  # (H, 4H), read every step
-    h, c = h0, c0
-    hs, cs, sigmoids, candidates = (
-        [None] * length,
-        [None] * length,
-        [None] * length,
-        [None] * length,
-    )
-    for t in _time_steps(length, reverse):
-        a = ns.tanh(z_in[t] + h @ w_hh_t)
-        sigmoid = a[:, : 3 * hidden] * 0.5 + 0.5  # s(z) = (1 + tanh(z / 2)) / 2
-        g = a[:, 3 * hidden :]
-        o, i, f = sigmoid[:, :hidden], sigmoid[:, hidden : 2 * hidden], sigmoid[:, 2 * hidden :]
-        c = f * c + i * g
-        h = o * ns.tanh(c)
-        hs[t], cs[t], sigmoids[t], candidates[t] = h, c, sigmoid, g
-    return hs, cs, sigmoids, candidates
-
-
-def _backward_steps(ns, grad_h, grad_c, x, h0, c0, w_ih, w_hh, states, reverse, needs):
-    """Backpropagation through time: the gradients of (x, h0, c0, w_ih, w_hh, bias).
-
-    ``grad_h`` (L, N, H) is dL/dh_t from the output, ``grad_c`` (N, H) dL/dc_n;
-    ``states`` are (h_t, c_t, sigmoid gates, g) stacked over time (from
-    ``_forward_steps``). Everything that does not wait for the step before is
-    computed for the whole sequence at once; the loop keeps only dh, dc and dz.
-    """
-    hs, cs, sigmoid, g = states
-    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-    o, i, f = sigmoid[..., :hidden], sigmoid[..., hidden : 2 * hidden], sigmoid[..., 2 * hidden :]
-    tanh_c = ns.tanh(cs)
-    slope = sigmoid * (1 - sigmoid)  # s'(z) = s (1 - s), for o, i, f side by side
-    c_before = _started_from(ns, cs, c0, reverse)  # c_{t-1}
-    # dz = dh * via_h for the o gate, dc * via_c for (i, f, g); dc += dh * h_to_c
-    via_h = ns.unbind(tanh_c * slope[..., :hidden])
-    via_c = ns.unbind(
-        ns.stack(
-            [
-                g * slope[..., hidden : 2 * hidden],
-                c_before * slope[..., 2 * hidden :],
-                i * (1 - g * g),
-            ],
-            dim=2,
-        )
-    )
-    h_to_c = ns.unbind(o * (1 - tanh_c * tanh_c))
-    grad_h, forget = ns.unbind(grad_h), ns.unbind(f)
-    w_hh_inner = _reorder(w_hh, _INTERNAL)
-    dh_next, dc, dz = None, grad_c, [None] * length
-    for t in reversed(_time_steps(length, reverse)):
-        dh = grad_h[t] if dh_next is None else grad_h[t] + dh_next
-        dc = dc + dh * h_to_c[t]
-        dz[t] = ns.cat([dh * via_h[t], (dc[:, None] * via_c[t]).reshape(batch, 3 * hidden)], dim=1)
-        dc = dc * forget[t]  # dL/dc_{t-1}
-        dh_next = dz[t] @ w_hh_inner  # dL/dh_{t-1}
-    dz = ns.stack(dz).reshape(length * batch, 4 * hidden)
-    dx = (dz @ _reorder(w_ih, _INTERNAL)).reshape(x.shape) if needs[0] else None
-    h_before = _started_from(ns, hs, h0, reverse).reshape(length * batch, hidden)
-    dw_ih = _reorder(dz.T @ x.reshape(length * batch, -1), _PYTORCH) if needs[3] else None
-    dw_hh = _reorder(dz.T @ h_before, _PYTORCH) if needs[4] else None
-    db = _reorder(dz.sum(0), _PYTORCH) if len(needs) > 5 and any(needs[5:]) else None
-    return dx, dh_next if needs[1] else None, dc if needs[2] else None, dw_ih, dw_hh, db
-
-
-def _started_from(ns, states, first, reverse):
+def _started_from(concatenate, states, first, reverse):
     """The state each step started from, in time order: the state of the step before
     (the one after, reading backwards), and the initial state for the first step."""
     if reverse:
-        return ns.cat([states[1:], first[None]], dim=0)
-    return ns.cat([first[None], states[:-1]], dim=0)
+        return concatenate([states[1:], first[None]], 0)
+    return concatenate([first[None], states[:-1]], 0)
 
 
-class _Arrays:
-    """The few functions the steps need that are not operators, on backend arrays."""
-
-    def __init__(self, xp):
-        self.xp = xp
-        self.tanh = xp.tanh
-
-    def constant(self, values, like):
-        return self.xp.asarray(values, dtype=like.dtype)
-
-    def contiguous(self, a):
-        return self.xp.ascontiguousarray(a)
-
-    def unbind(self, a):
-        return list(a)  # views a[0], a[1], ...
-
-    def cat(self, arrays, dim):
-        return self.xp.concatenate(arrays, axis=dim)
-
-    def stack(self, arrays, dim=0):
-        return self.xp.stack(arrays, axis=dim)
+# --- the fast version, on arrays: few calls per step, every buffer allocated once -------
 
 
-class _Tensors:
-    """The same functions on Tensors, each recorded in the graph."""
+def _forward_arrays(xp, x, h0, c0, w_ih, w_hh, bias, reverse):
+    """(output, gates, c_t, tanh c_t): the op's output and what its backward reads.
 
-    @staticmethod
-    def tanh(t):
-        return t.tanh()
+    ``gates`` (L, N, 4H) holds every step's gate values in the order (o, i, f, g); it
+    starts as the input's share of z, and each step turns its row into the gates.
+    """
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    halved = xp.asarray(_HALVED, dtype=w_hh.dtype).reshape(4, 1, 1)
+    gates = xp.matmul(x.reshape(length * batch, -1), _reorder(w_ih, _INTERNAL, halved).T)
+    if bias is not None:
+        gates += _reorder(bias, _INTERNAL, halved)
+    gates = gates.reshape(length, batch, 4 * hidden)
+    w_hh_t = xp.ascontiguousarray(_reorder(w_hh, _INTERNAL, halved).T)  # (H, 4H), read every step
+    output = xp.empty((length + 1, batch, hidden), dtype=x.dtype)
+    cells, tanh_cells = xp.empty_like(output[:length]), xp.empty_like(output[:length])
+    recurrent, input_part = xp.empty_like(gates[0]), xp.empty_like(h0)
+    h, c = h0, c0
+    for t in _time_steps(length, reverse):
+        a = gates[t]
+        a += xp.matmul(h, w_hh_t, out=recurrent)
+        xp.tanh(a, out=a)  # tanh(z / 2) for o, i, f (halved rows), tanh(z) for g
+        sigmoids = a[:, : 3 * hidden]
+        sigmoids *= 0.5
+        sigmoids += 0.5  # s(z) = (1 + tanh(z / 2)) / 2
+        o, i, f, g = (a[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        c = xp.multiply(f, c, out=cells[t])
+        c += xp.multiply(i, g, out=input_part)
+        h = xp.multiply(o, xp.tanh(c, out=tanh_cells[t]), out=output[t])
+    output[length] = c
+    return output, gates, cells, tanh_cells
 
-    @staticmethod
-    def constant(values, like):
-        from minigrad.tensor import Tensor
 
-        return Tensor(values, dtype=like.dtype, device=like.device)
+def _backward_arrays(xp, grad, inputs, weights, saved, reverse, needs):
+    """Backpropagation through time on arrays: the gradients of (x, h0, c0, w_ih, w_hh, b).
 
-    @staticmethod
-    def contiguous(t):
-        return t
+    Whatever does not wait for the step before is computed for the whole sequence at
+    once; the loop keeps only dh, dc and one row of dz per step.
+    """
+    (x, h0, c0), (w_ih, w_hh), (output, gates, cells, tanh_cells) = inputs, weights, saved
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    o, i, f, g = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
+    sigmoids = gates[..., : 3 * hidden]
+    slope = sigmoids * (1 - sigmoids)  # s'(z) = s (1 - s), for o, i, f side by side
+    c_before = _started_from(xp.concatenate, cells, c0, reverse)
+    # dz = (dh, dc, dc, dc) * via, block by block (the gates' order is o, i, f, g)
+    via = xp.empty((length, batch, 4, hidden), dtype=gates.dtype)
+    xp.multiply(tanh_cells, slope[..., :hidden], out=via[:, :, 0])
+    xp.multiply(g, slope[..., hidden : 2 * hidden], out=via[:, :, 1])
+    xp.multiply(c_before, slope[..., 2 * hidden :], out=via[:, :, 2])
+    xp.multiply(i, 1 - g * g, out=via[:, :, 3])
+    h_to_c = o * (1 - tanh_cells * tanh_cells)  # dc += dh * o (1 - tanh^2 c)
+    w_hh_inner = _reorder(w_hh, _INTERNAL)
+    dz = xp.empty_like(gates)
+    dz_blocks = dz.reshape(length, batch, 4, hidden)
+    dh, dh_next, via_h = xp.empty_like(h0), xp.empty_like(h0), xp.empty_like(h0)
+    dc, first = grad[length].copy(), True
+    for t in reversed(_time_steps(length, reverse)):
+        if first:
+            xp.copyto(dh, grad[t])
+            first = False
+        else:
+            xp.add(grad[t], dh_next, out=dh)
+        dc += xp.multiply(dh, h_to_c[t], out=via_h)
+        xp.multiply(dh, via[t, :, 0], out=dz_blocks[t, :, 0])
+        xp.multiply(dc[:, None], via[t, :, 1:], out=dz_blocks[t, :, 1:])
+        dc *= f[t]  # dL/dc_{t-1}
+        xp.matmul(dz[t], w_hh_inner, out=dh_next)  # dL/dh_{t-1}
+    dz = dz.reshape(length * batch, 4 * hidden)
+    dx = xp.matmul(dz, _reorder(w_ih, _INTERNAL)).reshape(x.shape) if needs[0] else None
+    h_before = _started_from(xp.concatenate, output[:length], h0, reverse)
+    h_before = h_before.reshape(length * batch, hidden)
+    dw_ih = _reorder(dz.T @ x.reshape(length * batch, -1), _PYTORCH) if needs[3] else None
+    dw_hh = _reorder(dz.T @ h_before, _PYTORCH) if needs[4] else None
+    db = _reorder(dz.sum(0), _PYTORCH) if any(needs[5:]) else None
+    return dx, dh_next if needs[1] else None, dc if needs[2] else None, dw_ih, dw_hh, db
 
-    @staticmethod
-    def unbind(t):
-        return split_steps(t)
 
-    @staticmethod
-    def cat(tensors, dim):
-        return cat(tensors, dim=dim)
+# --- the plain version, on Tensors: the formulas as written, differentiable again --------
 
-    @staticmethod
-    def stack(tensors, dim=0):
-        return stack(tensors, dim=dim)
+
+def _reference_forward(x, h0, c0, w_ih, w_hh, bias, reverse):
+    """Every step's (h_t, c_t, i, f, g, o), stacked over time: PyTorch's gate order, no tricks."""
+    length, hidden = x.shape[0], h0.shape[-1]
+    z_in = x @ w_ih.T if bias is None else x @ w_ih.T + bias
+    z_in = split_steps(z_in)
+    h, c = h0, c0
+    steps = [None] * length
+    for t in _time_steps(length, reverse):
+        z = z_in[t] + h @ w_hh.T
+        i, f, o = (z[:, k * hidden : (k + 1) * hidden].sigmoid() for k in (0, 1, 3))
+        g = z[:, 2 * hidden : 3 * hidden].tanh()
+        c = f * c + i * g
+        h = o * c.tanh()
+        steps[t] = (h, c, i, f, g, o)
+    return [stack(values) for values in zip(*steps)]
+
+
+def _cat(tensors, dim):
+    return cat(tensors, dim=dim)
+
+
+def _reference_backward(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The gradients of (x, h0, c0, w_ih, w_hh, b) with Tensor ops, by the formulas of
+    the module's docstring: the plain version of ``_backward_arrays``, used when the
+    backward pass is itself recorded (create_graph), and by the tests."""
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    bias = _joint_bias(b_ih, b_hh)
+    hs, cs, i, f, g, o = _reference_forward(x, h0, c0, w_ih, w_hh, bias, reverse)
+    tanh_c = cs.tanh()
+    per_step = (i, f, g, o, tanh_c, _started_from(_cat, cs, c0, reverse))
+    per_step = [split_steps(values) for values in per_step]
+    grad_h = split_steps(grad[:length])
+    dh_next, dc, dz = None, grad[length], [None] * length
+    for t in reversed(_time_steps(length, reverse)):
+        i_t, f_t, g_t, o_t, tanh_t, c_before_t = (values[t] for values in per_step)
+        dh = grad_h[t] if dh_next is None else grad_h[t] + dh_next
+        dc = dc + dh * o_t * (1 - tanh_t * tanh_t)
+        dz_i = dc * g_t * i_t * (1 - i_t)
+        dz_f = dc * c_before_t * f_t * (1 - f_t)
+        dz_g = dc * i_t * (1 - g_t * g_t)
+        dz_o = dh * tanh_t * o_t * (1 - o_t)
+        dz[t] = cat([dz_i, dz_f, dz_g, dz_o], dim=1)
+        dc = dc * f_t  # dL/dc_{t-1}
+        dh_next = dz[t] @ w_hh  # dL/dh_{t-1}
+    dz = stack(dz).reshape(length * batch, 4 * hidden)
+    h_before = _started_from(_cat, hs, h0, reverse).reshape(length * batch, hidden)
+    dx = (dz @ w_ih).reshape(x.shape)
+    dw_ih = dz.T @ x.reshape(length * batch, -1)
+    return dx, dh_next, dc, dw_ih, dz.T @ h_before, dz.sum(0)
 
 
 def split_steps(x):

@@ -293,3 +293,77 @@ def test_split_steps_gives_each_step_and_its_gradient(length):
     weights = minigrad.randn(length, 2, 3, dtype=minigrad.float64)
     (sum(s * weights[t] for t, s in enumerate(steps))).sum().backward()
     assert x.grad.tolist() == weights.tolist()
+
+
+# --- the LSTM op against the step-by-step path it replaced ----------------------------------
+
+
+def _lstm_run(lstm, x, hx, seed):
+    """Output, final states and every gradient of one forward and backward pass."""
+    minigrad.manual_seed(seed)  # the same dropout masks on both paths
+    lstm.zero_grad()
+    x.grad = None
+    for t in hx or ():
+        t.grad = None
+    out, (h_n, c_n) = lstm(x, hx)
+    weights = [
+        minigrad.tensor(numpy.linspace(-1, 1, t.numel()).reshape(t.shape)) for t in (out, h_n, c_n)
+    ]
+    (sum((t * w).sum() for t, w in zip((out, h_n, c_n), weights))).backward()
+    grads = [p.grad.numpy() for p in lstm.parameters()] + [x.grad.numpy()]
+    grads += [t.grad.numpy() for t in hx or ()]
+    return [out.numpy(), h_n.numpy(), c_n.numpy()] + grads
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(),
+        dict(num_layers=2, bidirectional=True),
+        dict(batch_first=True, bias=False),
+        dict(num_layers=3, dropout=0.3),
+        dict(bidirectional=True, given_states=True),
+        dict(num_layers=2, unbatched=True, given_states=True),
+    ],
+    ids=str,
+)
+def test_lstm_op_gives_the_step_by_step_numbers(config, monkeypatch):
+    """nn.LSTM runs each layer and direction as one op (LSTMSequence); the old path,
+    one Tensor step at a time, must give the same outputs, states and gradients."""
+    from minigrad.nn.layers import recurrent
+
+    config = dict(config)
+    unbatched, given = config.pop("unbatched", False), config.pop("given_states", False)
+    lstm = LSTM(3, 4, **config).double()
+    rng = numpy.random.default_rng(3)
+    layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
+    x_shape = (5, 3) if unbatched else ((2, 5, 3) if lstm.batch_first else (5, 2, 3))
+    state_shape = (layers, 4) if unbatched else (layers, 2, 4)
+    x = minigrad.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    hx = None
+    if given:
+        hx = tuple(
+            minigrad.tensor(rng.standard_normal(state_shape), requires_grad=True) for _ in "hc"
+        )
+    fast = _lstm_run(lstm, x, hx, seed=7)
+    monkeypatch.setattr(recurrent, "_run", recurrent._run_steps)
+    slow = _lstm_run(lstm, x, hx, seed=7)
+    assert len(fast) == len(slow) == 3 + len(list(lstm.parameters())) + 1 + (2 if given else 0)
+    for a, b in zip(fast, slow):
+        numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_double_backward_through_the_layer():
+    """A gradient penalty: d/dw of |dL/dx|^2 through two stacked, bidirectional layers
+    (the op's backward is recorded and differentiated) against finite differences."""
+    lstm = LSTM(2, 2, num_layers=2, bidirectional=True).double()
+    name = "weight_hh_l0_reverse"
+
+    def penalty(x, w):
+        lstm._parameters[name] = w
+        (dx,) = minigrad.grad(lstm(x)[0].tanh().sum(), x, create_graph=True)
+        return (dx * dx).sum()
+
+    x = _double(3, 1, 2)
+    w = getattr(lstm, name).detach().requires_grad_()
+    assert gradcheck(penalty, [x, w], name="lstm gradient penalty")

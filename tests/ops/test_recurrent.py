@@ -1,0 +1,71 @@
+"""The LSTM sequence op: its two backward passes (the fast one on arrays, the plain one
+on Tensors) against each other and against finite differences, in both directions.
+(tests/ops/op_table.py checks it on drawn shapes; tests/nn/test_recurrent.py checks the
+layer built on it against the step-by-step path.)"""
+
+import numpy
+import pytest
+
+import minigrad
+from minigrad.ops.recurrent import LSTMSequence
+from minigrad.testing import gradcheck, gradgradcheck
+
+
+def _inputs(length, batch, inputs, hidden, bias=True, dtype=minigrad.float64, seed=0):
+    rng = numpy.random.default_rng(seed)
+    shapes = [(length, batch, inputs), (batch, hidden), (batch, hidden)]
+    shapes += [(4 * hidden, inputs), (4 * hidden, hidden)]
+    shapes += [(4 * hidden,), (4 * hidden,)] if bias else []
+    return [minigrad.tensor(rng.uniform(-1, 1, s), dtype=dtype, requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gradients_match_finite_differences(reverse, bias):
+    inputs = _inputs(4, 2, 3, 2, bias)
+    assert gradcheck(lambda *xs: LSTMSequence.apply(*xs, reverse=reverse), inputs, name="lstm")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_second_derivatives_match_finite_differences(reverse):
+    inputs = _inputs(3, 2, 2, 2)
+    assert gradgradcheck(lambda *xs: LSTMSequence.apply(*xs, reverse=reverse), inputs, name="lstm")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_recorded_backward_gives_the_fast_backwards_numbers(reverse):
+    """create_graph=True runs the plain Tensor version: the same gradients, to rounding."""
+    inputs = _inputs(5, 3, 4, 3, seed=1)
+    weights = minigrad.tensor(numpy.random.default_rng(2).standard_normal((6, 3, 3)))
+    loss = lambda: (LSTMSequence.apply(*inputs, reverse=reverse) * weights).sum()  # noqa: E731
+    fast = minigrad.grad(loss(), inputs)
+    recorded = minigrad.grad(loss(), inputs, create_graph=True)
+    for a, b in zip(fast, recorded):
+        assert b.requires_grad
+        numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_output_rows_are_the_states_and_float32_stays_float32():
+    """Rows 0..L-1 are h_t (from the formulas in NumPy), the last row c_n; every
+    gradient keeps float32."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = _inputs(3, 2, 3, 4, dtype=minigrad.float32)
+    out = LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    h, c = h0.numpy(), c0.numpy()
+    sigmoid = lambda z: 1 / (1 + numpy.exp(-z))  # noqa: E731
+    for t in range(3):
+        z = x.numpy()[t] @ w_ih.numpy().T + b_ih.numpy() + h @ w_hh.numpy().T + b_hh.numpy()
+        i, f, g, o = numpy.split(z, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * numpy.tanh(g)
+        h = sigmoid(o) * numpy.tanh(c)
+        numpy.testing.assert_allclose(out.numpy()[t], h, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(out.numpy()[3], c, rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    assert out.dtype == minigrad.float32
+    assert all(t.grad.dtype == minigrad.float32 for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh))
+
+
+def test_integer_input_is_refused_with_the_dtype():
+    x = minigrad.zeros(2, 1, 1, dtype=minigrad.int64)
+    h = minigrad.zeros(1, 1)
+    with pytest.raises(RuntimeError, match="lstm.*expected a floating point tensor, got int64"):
+        LSTMSequence.apply(x, h, h, minigrad.zeros(4, 1), minigrad.zeros(4, 1))
