@@ -179,14 +179,10 @@ def _backward_arrays(xp, grad, inputs, weights, saved, reverse, needs):
     w_hh_inner = _reorder(w_hh, _INTERNAL)
     dz = xp.empty_like(gates)
     dz_blocks = dz.reshape(length, batch, 4, hidden)
-    dh, dh_next, via_h = xp.empty_like(h0), xp.empty_like(h0), xp.empty_like(h0)
-    dc, first = grad[length].copy(), True
+    dh, dh_next, via_h = xp.empty_like(h0), xp.zeros_like(h0), xp.empty_like(h0)
+    dc = grad[length].copy()
     for t in reversed(_time_steps(length, reverse)):
-        if first:
-            xp.copyto(dh, grad[t])
-            first = False
-        else:
-            xp.add(grad[t], dh_next, out=dh)
+        xp.add(grad[t], dh_next, out=dh)
         dc += xp.multiply(dh, h_to_c[t], out=via_h)
         xp.multiply(dh, via[t, :, 0], out=dz_blocks[t, :, 0])
         xp.multiply(dc[:, None], via[t, :, 1:], out=dz_blocks[t, :, 1:])
