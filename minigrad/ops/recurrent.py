@@ -21,14 +21,16 @@ backward through time written out by hand (as cuDNN and PyTorch do):
         dW_ih = sum_t dz_t^T x_t,  dW_hh = sum_t dz_t^T h_{t-1},  db = sum_t dz_t,
         dx_t = dz_t W_ih
 
-Two tricks keep the array calls per step few (the time of a small LSTM is the
-number of calls, not the arithmetic):
+Three tricks keep the array calls per step few and fast (the time of a small
+LSTM is the number of calls, not the arithmetic):
 - s(z) = (1 + tanh(z / 2)) / 2, so with the sigmoid gates' rows of the weights
   halved (exact in binary floating point), one tanh over all four gates does
   the work of three sigmoids and a tanh;
-- inside the op the gates are kept in the order (o, i, f, g): the three sigmoids
-  are one slice, and the three gates whose gradient comes from dc are another.
-Only the weights are reordered (once per call); the caller sees PyTorch's order.
+- inside the op the gates are kept in the order (o, i, f, g), so the three
+  sigmoids are one slice; only the weights are reordered (once per call), the
+  caller sees PyTorch's order;
+- inside the loops the states are transposed, (H, N), so that every array a step
+  touches is contiguous (see the note above ``_forward_arrays``).
 
 Beside the fast version on arrays, the same formulas are written plainly with
 Tensor operations (``_reference_backward``: PyTorch's gate order, no tricks).

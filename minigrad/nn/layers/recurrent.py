@@ -15,10 +15,14 @@ the input and W_h* on the state (PyTorch's names and gate order):
           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))        candidate
           h_t = (1 - z) * n + z * h_{t-1}
 
-Everything is written with Tensor operations, so backpropagation through time
-is just ``backward()`` through the unrolled loop. The input's share of every
-step, W_ih x_t + b_ih, is computed for the whole sequence in one matmul before
-the loop; only the recurrent part has to wait for the previous step.
+RNN and GRU layers, and every cell, are written with Tensor operations, so
+backpropagation through time is just ``backward()`` through the unrolled loop
+(``_run_steps``). The input's share of every step, W_ih x_t + b_ih, is computed
+for the whole sequence in one matmul before the loop; only the recurrent part has
+to wait for the previous step. An LSTM layer runs each layer and direction as one
+op instead (``LSTMSequence``, minigrad/ops/recurrent.py): the same formulas on
+arrays, with its backward through time written by hand, a few array calls per
+step instead of a few dozen graph nodes.
 
 Layers stack (``num_layers``: the outputs of one layer are the inputs of the
 next) and may also read the sequence backwards (``bidirectional``: the two
