@@ -73,6 +73,7 @@ class LSTMSequence(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False):
         require_floating(x, "lstm")
+        _check_dtypes(x, h0=h0, c0=c0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh)
         bias = _joint_bias(b_ih, b_hh)
         output, ctx.gates, ctx.cells, ctx.tanh_cells = _forward_arrays(
             ctx.xp, x, h0, c0, w_ih, w_hh, bias, reverse
@@ -95,6 +96,16 @@ class LSTMSequence(Function):
         dx, dh0, dc0, dw_ih, dw_hh, db = grads
         # both biases get the gradient of their sum
         return (dx, dh0, dc0, dw_ih, dw_hh, db, db)[: len(ctx.needs_input_grad)]
+
+
+def _check_dtypes(x, **others):
+    """One dtype for every input, as PyTorch's LSTM asks (no silent promotion)."""
+    for name, value in others.items():
+        if value is not None and value.dtype != x.dtype:
+            raise RuntimeError(
+                f"lstm: expected every input to have x's dtype {x.dtype}, but {name} is "
+                f"{value.dtype}; convert one of them first, e.g. x.float() or lstm.double()"
+            )
 
 
 def _joint_bias(b_ih, b_hh):

@@ -69,3 +69,9 @@ def test_integer_input_is_refused_with_the_dtype():
     h = minigrad.zeros(1, 1)
     with pytest.raises(RuntimeError, match="lstm.*expected a floating point tensor, got int64"):
         LSTMSequence.apply(x, h, h, minigrad.zeros(4, 1), minigrad.zeros(4, 1))
+
+
+def test_mixed_dtypes_are_refused_with_both_named():
+    x, h0, c0, w_ih, w_hh = _inputs(2, 1, 1, 1, bias=False)
+    with pytest.raises(RuntimeError, match="x's dtype float64, but w_hh is float32"):
+        LSTMSequence.apply(x, h0, c0, w_ih, w_hh.float())
