@@ -298,6 +298,113 @@ def _reference_backward(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return dx, dh_next, dc, dw_ih, dz.T @ h_before, dz.sum(0)
 
 
+# --- the Elman RNN, the same way: one op for a layer-direction -----------------------------
+
+
+class RNNSequence(Function):
+    """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) for every t, act = tanh or relu;
+    dz_t = dL/dh_t act'(z_t),  dL/dh_{t-1} += dz_t W_hh,  dW and db summed over t
+
+    Inputs: x (L, N, input), h0 (N, H), w_ih (H, input), w_hh (H, H), the biases (H,)
+    or None; ``nonlinearity`` "tanh" or "relu". The output is h_t for every t, (L, N, H),
+    in time order (the final state is its last row, or its first with ``reverse``).
+    act' comes from the output itself: 1 - h^2 for tanh, [h > 0] for relu.
+
+    >>> import minigrad
+    >>> x, h0, w = minigrad.ones(2, 1, 1), minigrad.zeros(1, 1), minigrad.ones(1, 1)
+    >>> RNNSequence.apply(x, h0, w, w, nonlinearity="relu").tolist()  # h_t = h_{t-1} + 1
+    [[[1.0]], [[2.0]]]
+    """
+
+    @staticmethod
+    def forward(
+        ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse=False
+    ):
+        require_floating(x, "rnn")
+        _check_dtypes(x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh)
+        ctx.relu, ctx.reverse = nonlinearity == "relu", reverse
+        bias = _joint_bias(b_ih, b_hh)
+        output = _rnn_forward_arrays(ctx.xp, x, h0, w_ih, w_hh, bias, ctx.relu, reverse)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh, b_ih, b_hh, output = ctx.saved
+        if mode.grad_enabled:  # create_graph: the plain version, on the graph's Tensors
+            bias = _joint_bias(b_ih, b_hh)
+            grads = _rnn_reference_backward(grad, x, h0, w_ih, w_hh, bias, ctx.relu, ctx.reverse)
+        else:
+            given = (x.data, h0.data, w_ih.data, w_hh.data, output.data)
+            grads = _rnn_backward_arrays(
+                ctx.xp, grad.data, given, ctx.relu, ctx.reverse, ctx.needs_input_grad
+            )
+        dx, dh0, dw_ih, dw_hh, db = grads
+        return (dx, dh0, dw_ih, dw_hh, db, db)[: len(ctx.needs_input_grad)]
+
+
+def _rnn_forward_arrays(xp, x, h0, w_ih, w_hh, bias, relu, reverse):
+    """h_t for every t, (L, N, H): a transposed view of (L, H, N), as for the LSTM."""
+    length = x.shape[0]
+    w_in = w_ih if bias is None else xp.concatenate([w_ih, bias[:, None]], axis=1)
+    states = xp.matmul(w_in, _inputs_transposed(xp, x, with_ones=bias is not None))
+    recurrent, h = xp.empty_like(states[0]), h0.T
+    for t in _time_steps(length, reverse):
+        z = states[t]  # the input's share; the step adds W_hh h and applies act in place
+        z += xp.matmul(w_hh, h, out=recurrent)
+        h = xp.maximum(z, 0, out=z) if relu else xp.tanh(z, out=z)
+    return states.transpose(0, 2, 1)
+
+
+def _rnn_backward_arrays(xp, grad, given, relu, reverse, needs):
+    """Backpropagation through time for the RNN: (dx, dh0, dW_ih, dW_hh, db)."""
+    x, h0, w_ih, w_hh, output = given
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    states = output.transpose(0, 2, 1)  # (L, H, N)
+    grad = xp.ascontiguousarray(grad.transpose(0, 2, 1))
+    if relu:
+        slope = (states > 0).astype(states.dtype)
+    else:
+        slope = states * states
+        xp.subtract(1, slope, out=slope)
+    w_hh_t = xp.ascontiguousarray(w_hh.T)
+    dz, dh_next = xp.empty_like(states), xp.zeros_like(states[0])
+    for t in reversed(_time_steps(length, reverse)):
+        dz_t = xp.add(grad[t], dh_next, out=dz[t])
+        dz_t *= slope[t]
+        xp.matmul(w_hh_t, dz_t, out=dh_next)  # dL/dh_{t-1}
+    dz = xp.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(hidden, length * batch)
+    dx = xp.matmul(dz.T, w_ih).reshape(x.shape) if needs[0] else None
+    h_before = _started_from(xp.concatenate, states, h0.T, reverse)
+    h_before = xp.ascontiguousarray(h_before.transpose(1, 0, 2)).reshape(hidden, -1)
+    dw_ih = dz @ x.reshape(length * batch, -1) if needs[2] else None
+    dw_hh = dz @ h_before.T if needs[3] else None
+    db = dz.sum(axis=1) if any(needs[4:]) else None
+    return dx, dh_next.T if needs[1] else None, dw_ih, dw_hh, db
+
+
+def _rnn_reference_backward(grad, x, h0, w_ih, w_hh, bias, relu, reverse):
+    """The RNN's gradients with Tensor ops, plainly: used when the backward is recorded."""
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    z_in = split_steps(x @ w_ih.T if bias is None else x @ w_ih.T + bias)
+    h, hs = h0, [None] * length
+    for t in _time_steps(length, reverse):
+        z = z_in[t] + h @ w_hh.T
+        h = hs[t] = z.relu() if relu else z.tanh()
+    hs = stack(hs)
+    slope = (hs.detach() > 0).astype(hs.dtype) if relu else 1 - hs * hs
+    grad_h, slope = split_steps(grad), split_steps(slope)
+    dh_next, dz = None, [None] * length
+    for t in reversed(_time_steps(length, reverse)):
+        dh = grad_h[t] if dh_next is None else grad_h[t] + dh_next
+        dz[t] = dh * slope[t]
+        dh_next = dz[t] @ w_hh
+    dz = stack(dz).reshape(length * batch, hidden)
+    h_before = _started_from(_cat, hs, h0, reverse).reshape(length * batch, hidden)
+    dx = (dz @ w_ih).reshape(x.shape)
+    return dx, dh_next, dz.T @ x.reshape(length * batch, -1), dz.T @ h_before, dz.sum(0)
+
+
 def split_steps(x):
     """x[0], ..., x[L-1], cut by halving x again and again.
 

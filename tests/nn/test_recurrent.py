@@ -298,6 +298,13 @@ def test_split_steps_gives_each_step_and_its_gradient(length):
 # --- the LSTM op against the step-by-step path it replaced ----------------------------------
 
 
+def _step_by_step(mode, *args):
+    """The layer's old path, one Tensor step at a time, in place of ``recurrent._run``."""
+    from minigrad.nn.layers import recurrent
+
+    return recurrent._run_steps(recurrent._step_for(mode), *args)
+
+
 def _lstm_run(lstm, x, hx, seed):
     """Output, final states and every gradient of one forward and backward pass."""
     minigrad.manual_seed(seed)  # the same dropout masks on both paths
@@ -346,7 +353,7 @@ def test_lstm_op_gives_the_step_by_step_numbers(config, monkeypatch):
             minigrad.tensor(rng.standard_normal(state_shape), requires_grad=True) for _ in "hc"
         )
     fast = _lstm_run(lstm, x, hx, seed=7)
-    monkeypatch.setattr(recurrent, "_run", recurrent._run_steps)
+    monkeypatch.setattr(recurrent, "_run", _step_by_step)
     slow = _lstm_run(lstm, x, hx, seed=7)
     assert len(fast) == len(slow) == 3 + len(list(lstm.parameters())) + 1 + (2 if given else 0)
     for a, b in zip(fast, slow):
@@ -367,3 +374,41 @@ def test_lstm_double_backward_through_the_layer():
     x = _double(3, 1, 2)
     w = getattr(lstm, name).detach().requires_grad_()
     assert gradcheck(penalty, [x, w], name="lstm gradient penalty")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(),
+        dict(nonlinearity="relu", num_layers=2, bidirectional=True),
+        dict(batch_first=True, bias=False, num_layers=2, dropout=0.3),
+    ],
+    ids=str,
+)
+def test_rnn_op_gives_the_step_by_step_numbers(config, monkeypatch):
+    """nn.RNN runs each layer and direction as one op (RNNSequence): the same outputs,
+    final state and gradients as the step-by-step path."""
+    from minigrad.nn.layers import recurrent
+
+    rnn = RNN(3, 4, **config).double()
+    rng = numpy.random.default_rng(4)
+    layers = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    x = minigrad.tensor(rng.standard_normal((2, 5, 3)), requires_grad=True)
+    batch = 2 if rnn.batch_first else 5  # x is (L, N, in) = (2, 5, 3), or (N, L, in)
+    h0 = minigrad.tensor(rng.standard_normal((layers, batch, 4)), requires_grad=True)
+
+    def run():
+        minigrad.manual_seed(7)
+        rnn.zero_grad()
+        x.grad = h0.grad = None
+        out, h_n = rnn(x, h0)
+        weights = minigrad.tensor(numpy.linspace(-1, 1, out.numel()).reshape(out.shape))
+        ((out * weights).sum() + (h_n * h_n).sum()).backward()
+        grads = [p.grad.numpy() for p in rnn.parameters()] + [x.grad.numpy(), h0.grad.numpy()]
+        return [out.numpy(), h_n.numpy()] + grads
+
+    fast = run()
+    monkeypatch.setattr(recurrent, "_run", _step_by_step)
+    slow = run()
+    for a, b in zip(fast, slow, strict=True):
+        numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

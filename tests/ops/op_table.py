@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops.linalg import Linear
-from minigrad.ops.recurrent import LSTMSequence
+from minigrad.ops.recurrent import LSTMSequence, RNNSequence
 from minigrad.testing.strategies import broadcastable_shapes, shapes
 
 
@@ -76,6 +76,13 @@ def input_shapes(op, max_side=4):
             lambda s: (
                 [(s[0], s[1], s[2]), (s[1], s[3]), (s[1], s[3]), (4 * s[3], s[2])]
                 + [(4 * s[3], s[3]), (4 * s[3],), (4 * s[3],)]
+            )
+        )
+    if op.inputs == "rnn":  # x (L, N, in), h0 (N, H), w_ih, w_hh, b_ih, b_hh (H, ...)
+        sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
+        return sizes.map(
+            lambda s: (
+                [(s[0], s[1], s[2]), (s[1], s[3]), (s[3], s[2]), (s[3], s[3])] + [(s[3],), (s[3],)]
             )
         )
     one_dim = shapes(min_dims=1, max_dims=1, min_side=1, max_side=max_side)
@@ -205,6 +212,16 @@ OPS = [
         "lstm",
         low=-1.5,
         high=1.5,
+        on_integers="error",
+    ),
+    Op("rnn_tanh", RNNSequence.apply, "rnn", low=-1.5, high=1.5, on_integers="error"),
+    Op(
+        "rnn_relu_reverse",
+        lambda *inputs: RNNSequence.apply(*inputs, nonlinearity="relu", reverse=True),
+        "rnn",
+        low=-1.5,
+        high=1.5,
+        away_from=(0.0,),  # relu has a kink at 0
         on_integers="error",
     ),
     # shape

@@ -1,4 +1,4 @@
-"""The LSTM sequence op: its two backward passes (the fast one on arrays, the plain one
+"""The LSTM and RNN sequence ops: their two backward passes (the fast one on arrays, the plain one
 on Tensors) against each other and against finite differences, in both directions.
 (tests/ops/op_table.py checks it on drawn shapes; tests/nn/test_recurrent.py checks the
 layer built on it against the step-by-step path.)"""
@@ -7,7 +7,7 @@ import numpy
 import pytest
 
 import minigrad
-from minigrad.ops.recurrent import LSTMSequence
+from minigrad.ops.recurrent import LSTMSequence, RNNSequence
 from minigrad.testing import gradcheck, gradgradcheck
 
 
@@ -75,3 +75,42 @@ def test_mixed_dtypes_are_refused_with_both_named():
     x, h0, c0, w_ih, w_hh = _inputs(2, 1, 1, 1, bias=False)
     with pytest.raises(RuntimeError, match="x's dtype float64, but w_hh is float32"):
         LSTMSequence.apply(x, h0, c0, w_ih, w_hh.float())
+
+
+# --- the Elman RNN op ----------------------------------------------------------------------
+
+
+def _rnn_inputs(length, batch, inputs, hidden, seed=0):
+    rng = numpy.random.default_rng(seed)
+    shapes = [(length, batch, inputs), (batch, hidden), (hidden, inputs), (hidden, hidden)]
+    shapes += [(hidden,), (hidden,)]
+    return [minigrad.tensor(rng.uniform(-1, 1, s), requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_rnn_first_and_second_derivatives_match_finite_differences(nonlinearity, reverse):
+    def rnn(*xs):
+        return RNNSequence.apply(*xs, nonlinearity=nonlinearity, reverse=reverse)
+
+    assert gradcheck(rnn, _rnn_inputs(4, 2, 3, 3), name="rnn")
+    assert gradgradcheck(rnn, _rnn_inputs(3, 2, 2, 2, seed=1), name="rnn")
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_values_and_the_recorded_backward(nonlinearity):
+    """h_t from the formula in NumPy; create_graph=True gives the fast backward's numbers."""
+    inputs = _rnn_inputs(5, 3, 2, 4, seed=2)
+    x, h0, w_ih, w_hh, b_ih, b_hh = (t.numpy() for t in inputs)
+    out = RNNSequence.apply(*inputs, nonlinearity=nonlinearity)
+    h = h0
+    for t in range(5):
+        z = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        h = numpy.tanh(z) if nonlinearity == "tanh" else numpy.maximum(z, 0)
+        numpy.testing.assert_allclose(out.numpy()[t], h, rtol=1e-12, atol=1e-14)
+    weights = minigrad.tensor(numpy.random.default_rng(3).standard_normal((5, 3, 4)))
+    loss = lambda: (RNNSequence.apply(*inputs, nonlinearity=nonlinearity) * weights).sum()  # noqa: E731
+    for a, b in zip(
+        minigrad.grad(loss(), inputs), minigrad.grad(loss(), inputs, create_graph=True)
+    ):
+        numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)

@@ -15,14 +15,14 @@ the input and W_h* on the state (PyTorch's names and gate order):
           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))        candidate
           h_t = (1 - z) * n + z * h_{t-1}
 
-RNN and GRU layers, and every cell, are written with Tensor operations, so
-backpropagation through time is just ``backward()`` through the unrolled loop
-(``_run_steps``). The input's share of every step, W_ih x_t + b_ih, is computed
-for the whole sequence in one matmul before the loop; only the recurrent part has
-to wait for the previous step. An LSTM layer runs each layer and direction as one
-op instead (``LSTMSequence``, minigrad/ops/recurrent.py): the same formulas on
-arrays, with its backward through time written by hand, a few array calls per
-step instead of a few dozen graph nodes.
+GRU layers and every cell are written with Tensor operations, so backpropagation
+through time is just ``backward()`` through the unrolled loop (``_run_steps``).
+The input's share of every step, W_ih x_t + b_ih, is computed for the whole
+sequence in one matmul before the loop; only the recurrent part has to wait for
+the previous step. LSTM and RNN layers run each layer and direction as one op
+instead (``LSTMSequence``, ``RNNSequence``, minigrad/ops/recurrent.py): the same
+formulas on arrays, with the backward through time written by hand, a few array
+calls per step instead of a few dozen graph nodes.
 
 Layers stack (``num_layers``: the outputs of one layer are the inputs of the
 next) and may also read the sequence backwards (``bidirectional``: the two
@@ -41,7 +41,7 @@ from minigrad.factories import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import LSTMSequence
+from minigrad.ops.recurrent import LSTMSequence, RNNSequence
 from minigrad.ops.recurrent import split_steps as _split_steps
 from minigrad.ops.shape import cat, stack
 
@@ -205,7 +205,6 @@ class _RNNBase(Module):
                 f"Expected {self.input_size}, got {x.shape[2]}"
             )
         states = self._initial_states(hx, x, batched)
-        step = _step_for(self.mode)
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
@@ -213,7 +212,7 @@ class _RNNBase(Module):
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 state = states[layer * directions + direction]
-                seq, state = _run(step, x, state, w_ih, w_hh, b_ih, b_hh, direction == 1)
+                seq, state = _run(self.mode, x, state, w_ih, w_hh, b_ih, b_hh, direction == 1)
                 outputs.append(seq)
                 finals.append(state)
             x = outputs[0] if directions == 1 else cat(outputs, dim=2)
@@ -281,14 +280,25 @@ def _weight_names(layer, suffix):
     return [f"{kind}_l{layer}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
-def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
-    """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state)."""
-    if step is lstm_step:  # the whole loop is one op, its backward through time by hand
+def _run(mode, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state).
+
+    LSTM and RNN layers run the whole loop as one op, its backward through time written
+    by hand (minigrad/ops/recurrent.py); the GRU runs it step by step.
+    """
+    length = seq.shape[0]
+    last = 0 if reverse else length - 1
+    if mode == "LSTM":
         h0, c0 = state
         out = LSTMSequence.apply(seq, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
-        length = seq.shape[0]
-        return out[:length], (out[0 if reverse else length - 1], out[length])
-    return _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse)
+        return out[:length], (out[last], out[length])
+    if mode in ("RNN_TANH", "RNN_RELU"):
+        act = "tanh" if mode == "RNN_TANH" else "relu"
+        out = RNNSequence.apply(
+            seq, state, w_ih, w_hh, b_ih, b_hh, nonlinearity=act, reverse=reverse
+        )
+        return out, out[last]
+    return _run_steps(_step_for(mode), seq, state, w_ih, w_hh, b_ih, b_hh, reverse)
 
 
 def _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
