@@ -405,6 +405,181 @@ def _rnn_reference_backward(grad, x, h0, w_ih, w_hh, bias, relu, reverse):
     return dx, dh_next, dz.T @ x.reshape(length * batch, -1), dz.T @ h_before, dz.sum(0)
 
 
+# --- the GRU, the same way ---------------------------------------------------------------
+
+
+class GRUSequence(Function):
+    """h_t = (1 - z) n + z h_{t-1} with r, z = s(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h + b_h{r,z}),
+    n = tanh(W_in x_t + b_in + r (W_hn h + b_hn));  backward through time by hand:
+    dn = dh (1 - z) (1 - n^2) (for n's pre-activation), dz = dh (h_{t-1} - n) z (1 - z),
+    dr = dn (W_hn h + b_hn) r (1 - r), dL/dh_{t-1} = dh z + [dr, dz, dn r] W_hh
+
+    Inputs: x (L, N, input), h0 (N, H), w_ih (3H, input), w_hh (3H, H), the biases (3H,)
+    or None, gates in PyTorch's order (r, z, n). The output is h_t for every t, (L, N, H).
+
+    >>> import minigrad
+    >>> x, h0 = minigrad.zeros(2, 1, 1), minigrad.ones(1, 1)
+    >>> w = minigrad.zeros(3, 1)  # z = 1/2, n = 0: h halves every step
+    >>> GRUSequence.apply(x, h0, w, w).tolist()
+    [[[0.5]], [[0.25]]]
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False):
+        require_floating(x, "gru")
+        _check_dtypes(x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh)
+        ctx.reverse = reverse
+        output, *ctx.arrays = _gru_forward_arrays(ctx.xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh, b_ih, b_hh, output = ctx.saved
+        if mode.grad_enabled:  # create_graph: the plain version, on the graph's Tensors
+            grads = _gru_reference_backward(grad, x, h0, w_ih, w_hh, b_ih, b_hh, ctx.reverse)
+        else:
+            given = (x.data, h0.data, w_ih.data, w_hh.data, output.data, *ctx.arrays)
+            grads = _gru_backward_arrays(
+                ctx.xp, grad.data, given, ctx.reverse, ctx.needs_input_grad
+            )
+        return grads[: len(ctx.needs_input_grad)]
+
+
+def _gru_forward_arrays(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """(output, gates, W_hh h + b_hh): h_t for every t (a transposed view, as for the
+    LSTM), every step's (r, z, n), and every step's recurrent share, for the backward."""
+    length, hidden = x.shape[0], h0.shape[-1]
+    halved = xp.asarray((0.5, 0.5, 1.0), dtype=w_hh.dtype).reshape(3, 1, 1)
+    # b_hr and b_hz add to the input share like b_ir and b_iz; b_hn stays inside r (...)
+    bias = None
+    if b_ih is not None or b_hh is not None:
+        zero = xp.zeros_like(w_hh[:, 0])
+        bias = (zero if b_ih is None else b_ih) + xp.concatenate(
+            [zero[: 2 * hidden] if b_hh is None else b_hh[: 2 * hidden], zero[2 * hidden :]]
+        )
+        bias = _scale_blocks(bias, halved)
+    w_in = _scale_blocks(w_ih, halved)
+    if bias is not None:
+        w_in = xp.concatenate([w_in, bias[:, None]], axis=1)
+    gates = xp.matmul(w_in, _inputs_transposed(xp, x, with_ones=bias is not None))
+    w_hh_halved = _scale_blocks(w_hh, halved)
+    b_hn = None if b_hh is None else b_hh[2 * hidden :, None]
+    recurrent = xp.empty_like(gates)  # W_hh h + b_hh (r, z rows halved), kept per step
+    states = xp.empty((length, hidden, x.shape[1]), dtype=x.dtype)
+    scratch = xp.empty_like(states[0])
+    h = h0.T
+    for t in _time_steps(length, reverse):
+        a, rec = gates[t], xp.matmul(w_hh_halved, h, out=recurrent[t])
+        rec_n = rec[2 * hidden :]
+        if b_hn is not None:
+            rec_n += b_hn
+        r_and_z = a[: 2 * hidden]
+        r_and_z += rec[: 2 * hidden]
+        xp.tanh(r_and_z, out=r_and_z)  # tanh(z / 2): halved rows
+        r_and_z *= 0.5
+        r_and_z += 0.5  # s(z) = (1 + tanh(z / 2)) / 2
+        r, z, n = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden :]
+        n += xp.multiply(r, rec_n, out=scratch)
+        xp.tanh(n, out=n)
+        xp.subtract(h, n, out=scratch)
+        scratch *= z
+        h = xp.add(n, scratch, out=states[t])  # (1 - z) n + z h = n + z (h - n)
+    return states.transpose(0, 2, 1), gates, recurrent
+
+
+def _scale_blocks(w, scale):
+    """w (3H, ...) with each of its three gate blocks multiplied by its entry of ``scale``."""
+    return (w.reshape(3, w.shape[0] // 3, -1) * scale).reshape(w.shape)
+
+
+def _gru_backward_arrays(xp, grad, given, reverse, needs):
+    """Backpropagation through time for the GRU: (dx, dh0, dW_ih, dW_hh, db_ih, db_hh)."""
+    x, h0, w_ih, w_hh, output, gates, recurrent = given
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    states = output.transpose(0, 2, 1)  # (L, H, N)
+    grad = xp.ascontiguousarray(grad.transpose(0, 2, 1))
+    r, z, n = (gates[:, k * hidden : (k + 1) * hidden] for k in range(3))
+    rec_n = recurrent[:, 2 * hidden :]  # W_hn h_{t-1} + b_hn (not halved)
+    h_before = _started_from(xp.concatenate, states, h0.T, reverse)
+    # every gate's gradient is dh times a factor: dz_pre = dh * via_h[t] block by block,
+    # the recurrent share's gradient dh * via_h, the input share's dh * via_x
+    via_h = xp.empty_like(gates)
+    via_r, via_z, via_n = (via_h[:, k * hidden : (k + 1) * hidden] for k in range(3))
+    xp.multiply(n, n, out=via_n)
+    xp.subtract(1, via_n, out=via_n)
+    via_n *= 1 - z  # d(n's pre-activation) = dh (1 - z) (1 - n^2)
+    xp.multiply(r, 1 - r, out=via_r)
+    via_r *= rec_n
+    via_r *= via_n  # d(r's pre-activation) = dn (W_hn h + b_hn) r (1 - r)
+    xp.multiply(z, 1 - z, out=via_z)
+    via_z *= h_before - n  # d(z's pre-activation) = dh (h_{t-1} - n) z (1 - z)
+    via_x_n = via_n.copy()  # the input share of n is not multiplied by r
+    via_n *= r  # the recurrent share of n is: dL/d(W_hn h + b_hn) = dn r
+    w_hh_t = xp.ascontiguousarray(w_hh.T)
+    d_rec, d_in_n = xp.empty_like(gates), xp.empty_like(states)
+    dh, dh_next, scratch = (
+        xp.empty_like(states[0]),
+        xp.zeros_like(states[0]),
+        xp.empty_like(states[0]),
+    )
+    d_rec_r, d_rec_z, d_rec_n = (d_rec[:, k * hidden : (k + 1) * hidden] for k in range(3))
+    for t in reversed(_time_steps(length, reverse)):
+        xp.add(grad[t], dh_next, out=dh)
+        xp.multiply(dh, via_r[t], out=d_rec_r[t])
+        xp.multiply(dh, via_z[t], out=d_rec_z[t])
+        xp.multiply(dh, via_n[t], out=d_rec_n[t])
+        xp.multiply(dh, via_x_n[t], out=d_in_n[t])
+        xp.matmul(w_hh_t, d_rec[t], out=dh_next)
+        dh_next += xp.multiply(dh, z[t], out=scratch)  # dL/dh_{t-1}
+    d_in = d_rec.copy()
+    d_in[:, 2 * hidden :] = d_in_n
+    d_rec = _columns(xp, d_rec)
+    d_in = _columns(xp, d_in)
+    dx = xp.matmul(d_in.T, w_ih).reshape(x.shape) if needs[0] else None
+    dw_ih = d_in @ x.reshape(length * batch, -1) if needs[2] else None
+    dw_hh = d_rec @ _columns(xp, h_before).T if needs[3] else None
+    db_ih = d_in.sum(axis=1) if len(needs) > 4 and needs[4] else None
+    db_hh = d_rec.sum(axis=1) if len(needs) > 5 and needs[5] else None
+    return dx, dh_next.T if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _columns(xp, per_step):
+    """(L, K, N) -> (K, L N): a column per step and batch entry, for one matrix product."""
+    return xp.ascontiguousarray(per_step.transpose(1, 0, 2)).reshape(per_step.shape[1], -1)
+
+
+def _gru_reference_backward(grad, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The GRU's gradients with Tensor ops, plainly: used when the backward is recorded."""
+    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    z_in = split_steps(x @ w_ih.T if b_ih is None else x @ w_ih.T + b_ih)
+    h, steps = h0, [None] * length
+    for t in _time_steps(length, reverse):
+        rec = h @ w_hh.T if b_hh is None else h @ w_hh.T + b_hh
+        r = (z_in[t][:, :hidden] + rec[:, :hidden]).sigmoid()
+        z = (z_in[t][:, hidden : 2 * hidden] + rec[:, hidden : 2 * hidden]).sigmoid()
+        n = (z_in[t][:, 2 * hidden :] + r * rec[:, 2 * hidden :]).tanh()
+        steps[t] = (h, r, z, n, rec[:, 2 * hidden :])
+        h = (1 - z) * n + z * h
+    grad_h = split_steps(grad)
+    dh_next, d_in, d_rec = None, [None] * length, [None] * length
+    for t in reversed(_time_steps(length, reverse)):
+        h_before, r, z, n, rec_n = steps[t]
+        dh = grad_h[t] if dh_next is None else grad_h[t] + dh_next
+        dn = dh * (1 - z) * (1 - n * n)
+        dz = dh * (h_before - n) * z * (1 - z)
+        dr = dn * rec_n * r * (1 - r)
+        d_in[t] = cat([dr, dz, dn], dim=1)
+        d_rec[t] = cat([dr, dz, dn * r], dim=1)
+        dh_next = dh * z + d_rec[t] @ w_hh
+    d_in = stack(d_in).reshape(length * batch, 3 * hidden)
+    d_rec = stack(d_rec).reshape(length * batch, 3 * hidden)
+    h_before = stack([step[0] for step in steps]).reshape(length * batch, hidden)
+    dx = (d_in @ w_ih).reshape(x.shape)
+    dw_ih, dw_hh = d_in.T @ x.reshape(length * batch, -1), d_rec.T @ h_before
+    return dx, dh_next, dw_ih, dw_hh, d_in.sum(0), d_rec.sum(0)
+
+
 def split_steps(x):
     """x[0], ..., x[L-1], cut by halving x again and again.
 

@@ -385,12 +385,15 @@ def test_lstm_double_backward_through_the_layer():
     ],
     ids=str,
 )
-def test_rnn_op_gives_the_step_by_step_numbers(config, monkeypatch):
-    """nn.RNN runs each layer and direction as one op (RNNSequence): the same outputs,
-    final state and gradients as the step-by-step path."""
+@pytest.mark.parametrize("layer", [RNN, GRU], ids=lambda c: c.__name__)
+def test_rnn_and_gru_ops_give_the_step_by_step_numbers(config, layer, monkeypatch):
+    """nn.RNN and nn.GRU run each layer and direction as one op (RNNSequence,
+    GRUSequence): the same outputs, final state and gradients as the step-by-step path."""
     from minigrad.nn.layers import recurrent
 
-    rnn = RNN(3, 4, **config).double()
+    if layer is GRU:
+        config = {k: v for k, v in config.items() if k != "nonlinearity"}
+    rnn = layer(3, 4, **config).double()
     rng = numpy.random.default_rng(4)
     layers = rnn.num_layers * (2 if rnn.bidirectional else 1)
     x = minigrad.tensor(rng.standard_normal((2, 5, 3)), requires_grad=True)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops.linalg import Linear
-from minigrad.ops.recurrent import LSTMSequence, RNNSequence
+from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from minigrad.testing.strategies import broadcastable_shapes, shapes
 
 
@@ -83,6 +83,14 @@ def input_shapes(op, max_side=4):
         return sizes.map(
             lambda s: (
                 [(s[0], s[1], s[2]), (s[1], s[3]), (s[3], s[2]), (s[3], s[3])] + [(s[3],), (s[3],)]
+            )
+        )
+    if op.inputs == "gru":  # x (L, N, in), h0 (N, H), w_ih, w_hh, b_ih, b_hh (3H, ...)
+        sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
+        return sizes.map(
+            lambda s: (
+                [(s[0], s[1], s[2]), (s[1], s[3]), (3 * s[3], s[2]), (3 * s[3], s[3])]
+                + [(3 * s[3],), (3 * s[3],)]
             )
         )
     one_dim = shapes(min_dims=1, max_dims=1, min_side=1, max_side=max_side)
@@ -222,6 +230,15 @@ OPS = [
         low=-1.5,
         high=1.5,
         away_from=(0.0,),  # relu has a kink at 0
+        on_integers="error",
+    ),
+    Op("gru", GRUSequence.apply, "gru", low=-1.5, high=1.5, on_integers="error"),
+    Op(
+        "gru_reverse",
+        lambda *inputs: GRUSequence.apply(*inputs, reverse=True),
+        "gru",
+        low=-1.5,
+        high=1.5,
         on_integers="error",
     ),
     # shape

@@ -1,13 +1,14 @@
-"""The LSTM and RNN sequence ops: their two backward passes (the fast one on arrays, the plain one
-on Tensors) against each other and against finite differences, in both directions.
-(tests/ops/op_table.py checks it on drawn shapes; tests/nn/test_recurrent.py checks the
-layer built on it against the step-by-step path.)"""
+"""The LSTM, RNN and GRU sequence ops: their two backward passes (the fast one on
+arrays, the plain one on Tensors) against each other and against finite differences, in
+both directions. (tests/ops/op_table.py checks them on drawn shapes;
+tests/nn/test_recurrent.py checks the layers built on them against the step-by-step
+path.)"""
 
 import numpy
 import pytest
 
 import minigrad
-from minigrad.ops.recurrent import LSTMSequence, RNNSequence
+from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from minigrad.testing import gradcheck, gradgradcheck
 
 
@@ -110,6 +111,56 @@ def test_rnn_values_and_the_recorded_backward(nonlinearity):
         numpy.testing.assert_allclose(out.numpy()[t], h, rtol=1e-12, atol=1e-14)
     weights = minigrad.tensor(numpy.random.default_rng(3).standard_normal((5, 3, 4)))
     loss = lambda: (RNNSequence.apply(*inputs, nonlinearity=nonlinearity) * weights).sum()  # noqa: E731
+    for a, b in zip(
+        minigrad.grad(loss(), inputs), minigrad.grad(loss(), inputs, create_graph=True)
+    ):
+        numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
+# --- the GRU op ----------------------------------------------------------------------------
+
+
+def _gru_inputs(length, batch, inputs, hidden, seed=0):
+    rng = numpy.random.default_rng(seed)
+    shapes = [(length, batch, inputs), (batch, hidden), (3 * hidden, inputs)]
+    shapes += [(3 * hidden, hidden), (3 * hidden,), (3 * hidden,)]
+    return [minigrad.tensor(rng.uniform(-1, 1, s), requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("biases", ["both", "input only", "recurrent only", "none"])
+def test_gru_first_and_second_derivatives_match_finite_differences(reverse, biases):
+    """Every bias case: b_hr and b_hz join the input share, b_hn stays inside r (...)."""
+    x, h0, w_ih, w_hh, b_ih, b_hh = _gru_inputs(4, 2, 3, 2)
+    b_ih = b_ih if biases in ("both", "input only") else None
+    b_hh = b_hh if biases in ("both", "recurrent only") else None
+    inputs = [x, h0, w_ih, w_hh] + [b for b in (b_ih, b_hh) if b is not None]
+
+    def gru(x, h0, w_ih, w_hh, *biases):
+        biases = list(biases)
+        given_ih = biases.pop(0) if b_ih is not None else None
+        given_hh = biases.pop(0) if b_hh is not None else None
+        return GRUSequence.apply(x, h0, w_ih, w_hh, given_ih, given_hh, reverse=reverse)
+
+    assert gradcheck(gru, inputs, name="gru")
+    assert gradgradcheck(gru, inputs, name="gru")
+
+
+def test_gru_values_and_the_recorded_backward():
+    """h_t from PyTorch's formulas in NumPy; create_graph=True gives the fast numbers."""
+    inputs = _gru_inputs(5, 3, 2, 4, seed=2)
+    x, h, w_ih, w_hh, b_ih, b_hh = (t.numpy() for t in inputs)
+    out = GRUSequence.apply(*inputs)
+    sigmoid = lambda v: 1 / (1 + numpy.exp(-v))  # noqa: E731
+    for t in range(5):
+        i_r, i_z, i_n = numpy.split(x[t] @ w_ih.T + b_ih, 3, axis=1)
+        h_r, h_z, h_n = numpy.split(h @ w_hh.T + b_hh, 3, axis=1)
+        r, z = sigmoid(i_r + h_r), sigmoid(i_z + h_z)
+        n = numpy.tanh(i_n + r * h_n)
+        h = (1 - z) * n + z * h
+        numpy.testing.assert_allclose(out.numpy()[t], h, rtol=1e-12, atol=1e-14)
+    weights = minigrad.tensor(numpy.random.default_rng(3).standard_normal((5, 3, 4)))
+    loss = lambda: (GRUSequence.apply(*inputs) * weights).sum()  # noqa: E731
     for a, b in zip(
         minigrad.grad(loss(), inputs), minigrad.grad(loss(), inputs, create_graph=True)
     ):

@@ -15,14 +15,15 @@ the input and W_h* on the state (PyTorch's names and gate order):
           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))        candidate
           h_t = (1 - z) * n + z * h_{t-1}
 
-GRU layers and every cell are written with Tensor operations, so backpropagation
-through time is just ``backward()`` through the unrolled loop (``_run_steps``).
-The input's share of every step, W_ih x_t + b_ih, is computed for the whole
-sequence in one matmul before the loop; only the recurrent part has to wait for
-the previous step. LSTM and RNN layers run each layer and direction as one op
-instead (``LSTMSequence``, ``RNNSequence``, minigrad/ops/recurrent.py): the same
-formulas on arrays, with the backward through time written by hand, a few array
-calls per step instead of a few dozen graph nodes.
+The cells are written with Tensor operations, so backpropagation through time of
+a loop of cells is just ``backward()`` through the unrolled loop (``_run_steps``
+does that over a sequence). The layers run each layer and direction as one op
+instead (``LSTMSequence``, ``RNNSequence``, ``GRUSequence``, in
+minigrad/ops/recurrent.py): the same formulas on arrays, with the backward through
+time written by hand, a few array calls per step instead of a few dozen graph
+nodes. In both, the input's share of every step, W_ih x_t + b_ih, is computed for
+the whole sequence in one matmul before the loop; only the recurrent part has to
+wait for the previous step.
 
 Layers stack (``num_layers``: the outputs of one layer are the inputs of the
 next) and may also read the sequence backwards (``bidirectional``: the two
@@ -41,7 +42,7 @@ from minigrad.factories import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import LSTMSequence, RNNSequence
+from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from minigrad.ops.recurrent import split_steps as _split_steps
 from minigrad.ops.shape import cat, stack
 
@@ -283,8 +284,8 @@ def _weight_names(layer, suffix):
 def _run(mode, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
     """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state).
 
-    LSTM and RNN layers run the whole loop as one op, its backward through time written
-    by hand (minigrad/ops/recurrent.py); the GRU runs it step by step.
+    Each mode runs the whole loop as one op, its backward through time written by
+    hand (minigrad/ops/recurrent.py); ``_run_steps`` is the same loop in Tensor steps.
     """
     length = seq.shape[0]
     last = 0 if reverse else length - 1
@@ -298,7 +299,8 @@ def _run(mode, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
             seq, state, w_ih, w_hh, b_ih, b_hh, nonlinearity=act, reverse=reverse
         )
         return out, out[last]
-    return _run_steps(_step_for(mode), seq, state, w_ih, w_hh, b_ih, b_hh, reverse)
+    out = GRUSequence.apply(seq, state, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+    return out, out[last]
 
 
 def _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
