@@ -88,10 +88,10 @@ class LSTMSequence(Function):
         if mode.grad_enabled:  # create_graph: the plain version, on the graph's Tensors
             grads = _reference_backward(grad, x, h0, c0, w_ih, w_hh, b_ih, b_hh, ctx.reverse)
         else:
-            states, weights = (x.data, h0.data, c0.data), (w_ih.data, w_hh.data)
+            given, weights = (x.data, h0.data, c0.data), (w_ih.data, w_hh.data)
             saved = (output.data, ctx.gates, ctx.cells, ctx.tanh_cells)
             grads = _backward_arrays(
-                ctx.xp, grad.data, states, weights, saved, ctx.reverse, ctx.needs_input_grad
+                ctx.xp, grad.data, given, weights, saved, ctx.reverse, ctx.needs_input_grad
             )
         dx, dh0, dc0, dw_ih, dw_hh, db = grads
         # both biases get the gradient of their sum
@@ -190,13 +190,18 @@ def _inputs_transposed(xp, x, with_ones):
     return out
 
 
-def _backward_arrays(xp, grad, inputs, weights, saved, reverse, needs):
+def _columns(xp, per_step):
+    """(L, K, N) -> (K, L N): a column per step and batch entry, for one matrix product."""
+    return xp.ascontiguousarray(per_step.transpose(1, 0, 2)).reshape(per_step.shape[1], -1)
+
+
+def _backward_arrays(xp, grad, given, weights, saved, reverse, needs):
     """Backpropagation through time on arrays: the gradients of (x, h0, c0, w_ih, w_hh, b).
 
     Whatever does not wait for the step before is computed for the whole sequence at
     once; the loop keeps only dh, dc and one step of dz (all transposed, (H, N)).
     """
-    (x, h0, c0), (w_ih, w_hh), (output, gates, cells, tanh_cells) = inputs, weights, saved
+    (x, h0, c0), (w_ih, w_hh), (output, gates, cells, tanh_cells) = given, weights, saved
     length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
     states = output.transpose(0, 2, 1)  # (L + 1, H, N): h_t^T, then c_n^T
     grad = xp.ascontiguousarray(grad.transpose(0, 2, 1))
@@ -231,13 +236,11 @@ def _backward_arrays(xp, grad, inputs, weights, saved, reverse, needs):
         xp.multiply(dc, via_g[t], out=dz_g[t])
         dc *= f[t]  # dL/dc_{t-1}
         xp.matmul(w_hh_t, dz[t], out=dh_next)  # dL/dh_{t-1}
-    # (4H, L N), a column per step and batch entry, for one matrix product per gradient
-    dz = xp.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(4 * hidden, length * batch)
+    dz = _columns(xp, dz)  # (4H, L N)
     dx = None
     if needs[0]:
         dx = xp.matmul(dz.T, _reorder(w_ih, _INTERNAL)).reshape(x.shape)
-    h_before = _started_from(xp.concatenate, states[:length], h0.T, reverse)
-    h_before = xp.ascontiguousarray(h_before.transpose(1, 0, 2)).reshape(hidden, -1)
+    h_before = _columns(xp, _started_from(xp.concatenate, states[:length], h0.T, reverse))
     dw_ih = _reorder(dz @ x.reshape(length * batch, -1), _PYTORCH) if needs[3] else None
     dw_hh = _reorder(dz @ h_before.T, _PYTORCH) if needs[4] else None
     db = _reorder(dz.sum(axis=1), _PYTORCH) if any(needs[5:]) else None
@@ -359,7 +362,7 @@ def _rnn_forward_arrays(xp, x, h0, w_ih, w_hh, bias, relu, reverse):
 def _rnn_backward_arrays(xp, grad, given, relu, reverse, needs):
     """Backpropagation through time for the RNN: (dx, dh0, dW_ih, dW_hh, db)."""
     x, h0, w_ih, w_hh, output = given
-    length, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
+    length, batch = x.shape[0], x.shape[1]
     states = output.transpose(0, 2, 1)  # (L, H, N)
     grad = xp.ascontiguousarray(grad.transpose(0, 2, 1))
     if relu:
@@ -373,10 +376,9 @@ def _rnn_backward_arrays(xp, grad, given, relu, reverse, needs):
         dz_t = xp.add(grad[t], dh_next, out=dz[t])
         dz_t *= slope[t]
         xp.matmul(w_hh_t, dz_t, out=dh_next)  # dL/dh_{t-1}
-    dz = xp.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(hidden, length * batch)
+    dz = _columns(xp, dz)  # (H, L N)
     dx = xp.matmul(dz.T, w_ih).reshape(x.shape) if needs[0] else None
-    h_before = _started_from(xp.concatenate, states, h0.T, reverse)
-    h_before = xp.ascontiguousarray(h_before.transpose(1, 0, 2)).reshape(hidden, -1)
+    h_before = _columns(xp, _started_from(xp.concatenate, states, h0.T, reverse))
     dw_ih = dz @ x.reshape(length * batch, -1) if needs[2] else None
     dw_hh = dz @ h_before.T if needs[3] else None
     db = dz.sum(axis=1) if any(needs[4:]) else None
@@ -542,11 +544,6 @@ def _gru_backward_arrays(xp, grad, given, reverse, needs):
     db_ih = d_in.sum(axis=1) if len(needs) > 4 and needs[4] else None
     db_hh = d_rec.sum(axis=1) if len(needs) > 5 and needs[5] else None
     return dx, dh_next.T if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh
-
-
-def _columns(xp, per_step):
-    """(L, K, N) -> (K, L N): a column per step and batch entry, for one matrix product."""
-    return xp.ascontiguousarray(per_step.transpose(1, 0, 2)).reshape(per_step.shape[1], -1)
 
 
 def _gru_reference_backward(grad, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
