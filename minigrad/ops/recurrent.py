@@ -137,6 +137,11 @@ def _started_from(concatenate, states, first, reverse):
 
 # --- the fast version, on arrays: few calls per step, every buffer allocated once -------
 #
+# Writes go through ``out=`` into named buffers, and the code goes on with those names,
+# never with the value an ``out=`` call returns: NumPy and CuPy return ``out`` itself,
+# but not every array module does (the strict test device returns a new wrapper), and
+# minigrad.compile must see which buffer each later in-place write lands in.
+#
 # Layout: inside the loops every state is transposed, (H, N): a step's gates are then
 # the contiguous (4H, N) = W_hh h^T + (input share), and each gate is a contiguous
 # block of rows. NumPy runs an elementwise op on a contiguous array in one inner loop;
@@ -166,15 +171,20 @@ def _forward_arrays(xp, x, h0, c0, w_ih, w_hh, bias, reverse):
     h, c = h0.T, c0.T
     for t in _time_steps(length, reverse):
         a = gates[t]
-        a += xp.matmul(w_hh_inner, h, out=recurrent)
+        xp.matmul(w_hh_inner, h, out=recurrent)
+        a += recurrent
         xp.tanh(a, out=a)  # tanh(z / 2) for o, i, f (halved rows), tanh(z) for g
         sigmoids = a[: 3 * hidden]
         sigmoids *= 0.5
         sigmoids += 0.5  # s(z) = (1 + tanh(z / 2)) / 2
         o, i, f, g = (a[k * hidden : (k + 1) * hidden] for k in range(4))
-        c = xp.multiply(f, c, out=cells[t])
-        c += xp.multiply(i, g, out=input_part)
-        h = xp.multiply(o, xp.tanh(c, out=tanh_cells[t]), out=states[t])
+        c_t, tanh_c, h = cells[t], tanh_cells[t], states[t]
+        xp.multiply(f, c, out=c_t)
+        xp.multiply(i, g, out=input_part)
+        c_t += input_part
+        xp.tanh(c_t, out=tanh_c)
+        xp.multiply(o, tanh_c, out=h)
+        c = c_t
     states[length] = c
     return states.transpose(0, 2, 1), gates, cells, tanh_cells
 
@@ -211,7 +221,8 @@ def _backward_arrays(xp, grad, given, weights, saved, reverse, needs):
     via = xp.empty_like(gates)
     via_o, via_i, via_f, via_g = (via[:, k * hidden : (k + 1) * hidden] for k in range(4))
     sigmoids = gates[:, : 3 * hidden]
-    slopes = xp.subtract(1, sigmoids, out=via[:, : 3 * hidden])
+    slopes = via[:, : 3 * hidden]
+    xp.subtract(1, sigmoids, out=slopes)
     slopes *= sigmoids  # s'(z) = s (1 - s), for o, i, f
     via_o *= tanh_cells  # dz_o = dh tanh(c_t) o (1 - o)
     via_i *= g  # dz_i = dc g i (1 - i)
@@ -229,7 +240,8 @@ def _backward_arrays(xp, grad, given, weights, saved, reverse, needs):
     dh, dh_next, scratch = xp.empty_like(dc), xp.zeros_like(dc), xp.empty_like(dc)
     for t in reversed(_time_steps(length, reverse)):
         xp.add(grad[t], dh_next, out=dh)
-        dc += xp.multiply(dh, h_to_c[t], out=scratch)
+        xp.multiply(dh, h_to_c[t], out=scratch)
+        dc += scratch
         xp.multiply(dh, via_o[t], out=dz_o[t])
         xp.multiply(dc, via_i[t], out=dz_i[t])
         xp.multiply(dc, via_f[t], out=dz_f[t])
@@ -354,8 +366,13 @@ def _rnn_forward_arrays(xp, x, h0, w_ih, w_hh, bias, relu, reverse):
     recurrent, h = xp.empty_like(states[0]), h0.T
     for t in _time_steps(length, reverse):
         z = states[t]  # the input's share; the step adds W_hh h and applies act in place
-        z += xp.matmul(w_hh, h, out=recurrent)
-        h = xp.maximum(z, 0, out=z) if relu else xp.tanh(z, out=z)
+        xp.matmul(w_hh, h, out=recurrent)
+        z += recurrent
+        if relu:
+            xp.maximum(z, 0, out=z)
+        else:
+            xp.tanh(z, out=z)
+        h = z
     return states.transpose(0, 2, 1)
 
 
@@ -373,7 +390,8 @@ def _rnn_backward_arrays(xp, grad, given, relu, reverse, needs):
     w_hh_t = xp.ascontiguousarray(w_hh.T)
     dz, dh_next = xp.empty_like(states), xp.zeros_like(states[0])
     for t in reversed(_time_steps(length, reverse)):
-        dz_t = xp.add(grad[t], dh_next, out=dz[t])
+        dz_t = dz[t]
+        xp.add(grad[t], dh_next, out=dz_t)
         dz_t *= slope[t]
         xp.matmul(w_hh_t, dz_t, out=dh_next)  # dL/dh_{t-1}
     dz = _columns(xp, dz)  # (H, L N)
@@ -472,7 +490,8 @@ def _gru_forward_arrays(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     scratch = xp.empty_like(states[0])
     h = h0.T
     for t in _time_steps(length, reverse):
-        a, rec = gates[t], xp.matmul(w_hh_halved, h, out=recurrent[t])
+        a, rec = gates[t], recurrent[t]
+        xp.matmul(w_hh_halved, h, out=rec)
         rec_n = rec[2 * hidden :]
         if b_hn is not None:
             rec_n += b_hn
@@ -482,11 +501,13 @@ def _gru_forward_arrays(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
         r_and_z *= 0.5
         r_and_z += 0.5  # s(z) = (1 + tanh(z / 2)) / 2
         r, z, n = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden :]
-        n += xp.multiply(r, rec_n, out=scratch)
+        xp.multiply(r, rec_n, out=scratch)
+        n += scratch
         xp.tanh(n, out=n)
         xp.subtract(h, n, out=scratch)
         scratch *= z
-        h = xp.add(n, scratch, out=states[t])  # (1 - z) n + z h = n + z (h - n)
+        h = states[t]
+        xp.add(n, scratch, out=h)  # (1 - z) n + z h = n + z (h - n)
     return states.transpose(0, 2, 1), gates, recurrent
 
 
@@ -533,7 +554,8 @@ def _gru_backward_arrays(xp, grad, given, reverse, needs):
         xp.multiply(dh, via_n[t], out=d_rec_n[t])
         xp.multiply(dh, via_x_n[t], out=d_in_n[t])
         xp.matmul(w_hh_t, d_rec[t], out=dh_next)
-        dh_next += xp.multiply(dh, z[t], out=scratch)  # dL/dh_{t-1}
+        xp.multiply(dh, z[t], out=scratch)
+        dh_next += scratch  # dL/dh_{t-1}
     d_in = d_rec.copy()
     d_in[:, 2 * hidden :] = d_in_n
     d_rec = _columns(xp, d_rec)
