@@ -293,3 +293,165 @@ def test_split_steps_gives_each_step_and_its_gradient(length):
     weights = minigrad.randn(length, 2, 3, dtype=minigrad.float64)
     (sum(s * weights[t] for t, s in enumerate(steps))).sum().backward()
     assert x.grad.tolist() == weights.tolist()
+
+
+# --- the LSTM op against the step-by-step path it replaced ----------------------------------
+
+
+def _step_by_step(mode, *args):
+    """The layer's old path, one Tensor step at a time, in place of ``recurrent._run``."""
+    from minigrad.nn.layers import recurrent
+
+    return recurrent._run_steps(recurrent._step_for(mode), *args)
+
+
+def _lstm_run(lstm, x, hx, seed):
+    """Output, final states and every gradient of one forward and backward pass."""
+    minigrad.manual_seed(seed)  # the same dropout masks on both paths
+    lstm.zero_grad()
+    x.grad = None
+    for t in hx or ():
+        t.grad = None
+    out, (h_n, c_n) = lstm(x, hx)
+    weights = [
+        minigrad.tensor(numpy.linspace(-1, 1, t.numel()).reshape(t.shape)) for t in (out, h_n, c_n)
+    ]
+    (sum((t * w).sum() for t, w in zip((out, h_n, c_n), weights))).backward()
+    grads = [p.grad.numpy() for p in lstm.parameters()] + [x.grad.numpy()]
+    grads += [t.grad.numpy() for t in hx or ()]
+    return [out.numpy(), h_n.numpy(), c_n.numpy()] + grads
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(),
+        dict(num_layers=2, bidirectional=True),
+        dict(batch_first=True, bias=False),
+        dict(num_layers=3, dropout=0.3),
+        dict(bidirectional=True, given_states=True),
+        dict(num_layers=2, unbatched=True, given_states=True),
+    ],
+    ids=str,
+)
+def test_lstm_op_gives_the_step_by_step_numbers(config, monkeypatch):
+    """nn.LSTM runs each layer and direction as one op (LSTMSequence); the old path,
+    one Tensor step at a time, must give the same outputs, states and gradients."""
+    from minigrad.nn.layers import recurrent
+
+    config = dict(config)
+    unbatched, given = config.pop("unbatched", False), config.pop("given_states", False)
+    lstm = LSTM(3, 4, **config).double()
+    rng = numpy.random.default_rng(3)
+    layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
+    x_shape = (5, 3) if unbatched else ((2, 5, 3) if lstm.batch_first else (5, 2, 3))
+    state_shape = (layers, 4) if unbatched else (layers, 2, 4)
+    x = minigrad.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    hx = None
+    if given:
+        hx = tuple(
+            minigrad.tensor(rng.standard_normal(state_shape), requires_grad=True) for _ in "hc"
+        )
+    fast = _lstm_run(lstm, x, hx, seed=7)
+    monkeypatch.setattr(recurrent, "_run", _step_by_step)
+    slow = _lstm_run(lstm, x, hx, seed=7)
+    assert len(fast) == len(slow) == 3 + len(list(lstm.parameters())) + 1 + (2 if given else 0)
+    for a, b in zip(fast, slow):
+        numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_double_backward_through_the_layer():
+    """A gradient penalty: d/dw of |dL/dx|^2 through two stacked, bidirectional layers
+    (the op's backward is recorded and differentiated) against finite differences."""
+    lstm = LSTM(2, 2, num_layers=2, bidirectional=True).double()
+    name = "weight_hh_l0_reverse"
+
+    def penalty(x, w):
+        lstm._parameters[name] = w
+        (dx,) = minigrad.grad(lstm(x)[0].tanh().sum(), x, create_graph=True)
+        return (dx * dx).sum()
+
+    x = _double(3, 1, 2)
+    w = getattr(lstm, name).detach().requires_grad_()
+    assert gradcheck(penalty, [x, w], name="lstm gradient penalty")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(),
+        dict(nonlinearity="relu", num_layers=2, bidirectional=True),
+        dict(batch_first=True, bias=False, num_layers=2, dropout=0.3),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("layer", [RNN, GRU], ids=lambda c: c.__name__)
+def test_rnn_and_gru_ops_give_the_step_by_step_numbers(config, layer, monkeypatch):
+    """nn.RNN and nn.GRU run each layer and direction as one op (RNNSequence,
+    GRUSequence): the same outputs, final state and gradients as the step-by-step path."""
+    from minigrad.nn.layers import recurrent
+
+    if layer is GRU:
+        config = {k: v for k, v in config.items() if k != "nonlinearity"}
+    rnn = layer(3, 4, **config).double()
+    rng = numpy.random.default_rng(4)
+    layers = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    x = minigrad.tensor(rng.standard_normal((2, 5, 3)), requires_grad=True)
+    batch = 2 if rnn.batch_first else 5  # x is (L, N, in) = (2, 5, 3), or (N, L, in)
+    h0 = minigrad.tensor(rng.standard_normal((layers, batch, 4)), requires_grad=True)
+
+    def run():
+        minigrad.manual_seed(7)
+        rnn.zero_grad()
+        x.grad = h0.grad = None
+        out, h_n = rnn(x, h0)
+        weights = minigrad.tensor(numpy.linspace(-1, 1, out.numel()).reshape(out.shape))
+        ((out * weights).sum() + (h_n * h_n).sum()).backward()
+        grads = [p.grad.numpy() for p in rnn.parameters()] + [x.grad.numpy(), h0.grad.numpy()]
+        return [out.numpy(), h_n.numpy()] + grads
+
+    fast = run()
+    monkeypatch.setattr(recurrent, "_run", _step_by_step)
+    slow = run()
+    for a, b in zip(fast, slow, strict=True):
+        numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("layer", "config"),
+    [
+        (RNN, dict(nonlinearity="relu", num_layers=2)),
+        (GRU, dict(bidirectional=True)),
+        (LSTM, dict(num_layers=2, dropout=0.2)),
+    ],
+    ids=["rnn", "gru", "lstm"],
+)
+def test_compiled_training_steps_equal_eager_ones_bit_for_bit(layer, config):
+    """The ops write into their buffers in place: minigrad.compile must replay every
+    write (a dropped one changes the numbers), on the cpu and on the strict device."""
+    from minigrad import optim
+    from minigrad.nn import functional as F
+
+    def train(compiled):
+        minigrad.manual_seed(0)
+        rnn = layer(4, 8, batch_first=True, **config)
+        head = minigrad.nn.Linear(8 * (2 if rnn.bidirectional else 1), 3)
+        params = list(rnn.parameters()) + list(head.parameters())
+        optimizer = optim.Adam(params, lr=1e-2)
+        x, y = minigrad.randn(6, 5, 4), minigrad.randint(0, 3, (6,))
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(head(rnn(x)[0][:, -1]), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = minigrad.compile(step) if compiled else step
+        losses = [run(x, y).item() for _ in range(6)]
+        return losses, [p.numpy() for p in params]
+
+    (eager_losses, eager_params), (losses, params) = train(False), train(True)
+    assert losses == eager_losses and losses[-1] < losses[0]
+    for a, b in zip(eager_params, params, strict=True):
+        numpy.testing.assert_array_equal(a, b)

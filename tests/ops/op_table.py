@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops.linalg import Linear
+from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from minigrad.testing.strategies import broadcastable_shapes, shapes
 
 
@@ -69,6 +70,29 @@ def input_shapes(op, max_side=4):
             shapes(max_dims=2, min_side=1, max_side=3), st.integers(1, 3), st.integers(1, 3)
         )
         return sizes.map(lambda t: [t[0] + (t[1],), (t[2], t[1]), (t[2],)])
+    if op.inputs == "lstm":  # x (L, N, in), h0 and c0 (N, H), w_ih, w_hh, b_ih, b_hh (4H, ...)
+        sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
+        return sizes.map(
+            lambda s: (
+                [(s[0], s[1], s[2]), (s[1], s[3]), (s[1], s[3]), (4 * s[3], s[2])]
+                + [(4 * s[3], s[3]), (4 * s[3],), (4 * s[3],)]
+            )
+        )
+    if op.inputs == "rnn":  # x (L, N, in), h0 (N, H), w_ih, w_hh, b_ih, b_hh (H, ...)
+        sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
+        return sizes.map(
+            lambda s: (
+                [(s[0], s[1], s[2]), (s[1], s[3]), (s[3], s[2]), (s[3], s[3])] + [(s[3],), (s[3],)]
+            )
+        )
+    if op.inputs == "gru":  # x (L, N, in), h0 (N, H), w_ih, w_hh, b_ih, b_hh (3H, ...)
+        sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
+        return sizes.map(
+            lambda s: (
+                [(s[0], s[1], s[2]), (s[1], s[3]), (3 * s[3], s[2]), (3 * s[3], s[3])]
+                + [(3 * s[3],), (3 * s[3],)]
+            )
+        )
     one_dim = shapes(min_dims=1, max_dims=1, min_side=1, max_side=max_side)
     return st.integers(1, 3).flatmap(lambda k: st.lists(one_dim, min_size=k, max_size=k))
 
@@ -188,6 +212,35 @@ OPS = [
     # linear algebra
     Op("matmul", lambda a, b: a @ b, "matmul"),
     Op("linear", lambda x, w, b: Linear.apply(x, w, b), "linear"),
+    # recurrent: a whole LSTM layer over the sequence (h_t for every t, then c_n)
+    Op("lstm", LSTMSequence.apply, "lstm", low=-1.5, high=1.5, on_integers="error"),
+    Op(
+        "lstm_reverse",
+        lambda *inputs: LSTMSequence.apply(*inputs, reverse=True),
+        "lstm",
+        low=-1.5,
+        high=1.5,
+        on_integers="error",
+    ),
+    Op("rnn_tanh", RNNSequence.apply, "rnn", low=-1.5, high=1.5, on_integers="error"),
+    Op(
+        "rnn_relu_reverse",
+        lambda *inputs: RNNSequence.apply(*inputs, nonlinearity="relu", reverse=True),
+        "rnn",
+        low=-1.5,
+        high=1.5,
+        away_from=(0.0,),  # relu has a kink at 0
+        on_integers="error",
+    ),
+    Op("gru", GRUSequence.apply, "gru", low=-1.5, high=1.5, on_integers="error"),
+    Op(
+        "gru_reverse",
+        lambda *inputs: GRUSequence.apply(*inputs, reverse=True),
+        "gru",
+        low=-1.5,
+        high=1.5,
+        on_integers="error",
+    ),
     # shape
     Op("reshape", lambda x: x.reshape(-1)),
     Op("transpose", lambda x: x.transpose(0, -1), min_dims=1),

@@ -15,10 +15,15 @@ the input and W_h* on the state (PyTorch's names and gate order):
           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))        candidate
           h_t = (1 - z) * n + z * h_{t-1}
 
-Everything is written with Tensor operations, so backpropagation through time
-is just ``backward()`` through the unrolled loop. The input's share of every
-step, W_ih x_t + b_ih, is computed for the whole sequence in one matmul before
-the loop; only the recurrent part has to wait for the previous step.
+The cells are written with Tensor operations, so backpropagation through time of
+a loop of cells is just ``backward()`` through the unrolled loop (``_run_steps``
+does that over a sequence). The layers run each layer and direction as one op
+instead (``LSTMSequence``, ``RNNSequence``, ``GRUSequence``, in
+minigrad/ops/recurrent.py): the same formulas on arrays, with the backward through
+time written by hand, a few array calls per step instead of a few dozen graph
+nodes. In both, the input's share of every step, W_ih x_t + b_ih, is computed for
+the whole sequence in one matmul before the loop; only the recurrent part has to
+wait for the previous step.
 
 Layers stack (``num_layers``: the outputs of one layer are the inputs of the
 next) and may also read the sequence backwards (``bidirectional``: the two
@@ -37,6 +42,8 @@ from minigrad.factories import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
+from minigrad.ops.recurrent import split_steps as _split_steps
 from minigrad.ops.shape import cat, stack
 
 # --- one step of each cell: (input share gi, state) -> new state -----------------------
@@ -199,7 +206,6 @@ class _RNNBase(Module):
                 f"Expected {self.input_size}, got {x.shape[2]}"
             )
         states = self._initial_states(hx, x, batched)
-        step = _step_for(self.mode)
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
@@ -207,7 +213,7 @@ class _RNNBase(Module):
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 state = states[layer * directions + direction]
-                seq, state = _run(step, x, state, w_ih, w_hh, b_ih, b_hh, direction == 1)
+                seq, state = _run(self.mode, x, state, w_ih, w_hh, b_ih, b_hh, direction == 1)
                 outputs.append(seq)
                 finals.append(state)
             x = outputs[0] if directions == 1 else cat(outputs, dim=2)
@@ -275,8 +281,30 @@ def _weight_names(layer, suffix):
     return [f"{kind}_l{layer}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
-def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
-    """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state)."""
+def _run(mode, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer in one direction over the sequence (L, N, input): (outputs (L, N, H), state).
+
+    Each mode runs the whole loop as one op, its backward through time written by
+    hand (minigrad/ops/recurrent.py); ``_run_steps`` is the same loop in Tensor steps.
+    """
+    length = seq.shape[0]
+    last = 0 if reverse else length - 1
+    if mode == "LSTM":
+        h0, c0 = state
+        out = LSTMSequence.apply(seq, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+        return out[:length], (out[last], out[length])
+    if mode in ("RNN_TANH", "RNN_RELU"):
+        act = "tanh" if mode == "RNN_TANH" else "relu"
+        out = RNNSequence.apply(
+            seq, state, w_ih, w_hh, b_ih, b_hh, nonlinearity=act, reverse=reverse
+        )
+        return out, out[last]
+    out = GRUSequence.apply(seq, state, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+    return out, out[last]
+
+
+def _run_steps(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The same, one Tensor step at a time: backward() through the unrolled loop."""
     gi = _split_steps(_linear(seq, w_ih, b_ih))  # every step's input share, in one matmul
     length = seq.shape[0]
     outputs = [None] * length
@@ -284,22 +312,6 @@ def _run(step, seq, state, w_ih, w_hh, b_ih, b_hh, reverse):
         state = step(gi[t], state, w_hh, b_hh)
         outputs[t] = state[0] if isinstance(state, tuple) else state
     return stack(outputs), state
-
-
-def _split_steps(x):
-    """x[0], ..., x[L-1], cut by halving x again and again.
-
-    Why not x[t] for each t: the backward of a slice is an array of zeros the size of
-    what it was cut from, with the slice's gradient written in. L slices of the whole
-    sequence make L whole-sequence arrays, and adding them up is L passes over the
-    whole sequence: work that grows as L^2 (an LSTM at L = 400 spent two thirds of its
-    training step there). Halving cuts each piece from one twice its size: log2(L) levels,
-    each about twice the sequence in all.
-    """
-    if x.shape[0] == 1:
-        return [x[0]]
-    half = x.shape[0] // 2
-    return _split_steps(x[:half]) + _split_steps(x[half:])
 
 
 class RNN(_RNNBase):
