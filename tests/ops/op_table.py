@@ -42,15 +42,19 @@ class Op:
 
 
 def _matmul_shapes():
-    """Shape pairs that matmul accepts: 1-D, 2-D and broadcast batches."""
+    """Shape pairs that matmul accepts: 1-D, 2-D and broadcast batches (a batch by one
+    matrix or vector: the batch folded into rows, ops/linalg.py's _matmul_rows)."""
     n, k, m = (st.integers(1, 3) for _ in range(3))
-    return st.tuples(n, k, m, st.sampled_from(["vv", "mv", "vm", "mm", "batched"])).map(
+    kinds = ["vv", "mv", "vm", "mm", "batched", "batch_by_matrix", "batch_by_vector"]
+    return st.tuples(n, k, m, st.sampled_from(kinds)).map(
         lambda t: {
             "vv": [(t[1],), (t[1],)],
             "mv": [(t[0], t[1]), (t[1],)],
             "vm": [(t[1],), (t[1], t[2])],
             "mm": [(t[0], t[1]), (t[1], t[2])],
             "batched": [(2, t[0], t[1]), (1, t[1], t[2])],
+            "batch_by_matrix": [(2, 2, t[0], t[1]), (t[1], t[2])],
+            "batch_by_vector": [(2, t[0], t[1]), (t[1],)],
         }[t[3]]
     )
 
