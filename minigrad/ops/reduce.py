@@ -206,8 +206,11 @@ class Softmax(Function):
         xp = ctx.xp
         require_floating(x, "softmax")
         ctx.dim = _single_dim(dim, x.ndim, "softmax")
-        e = xp.exp(x - xp.max(x, axis=ctx.dim, keepdims=True))
-        y = e / xp.sum(e, axis=ctx.dim, keepdims=True)
+        # e^(x - max) divided by its sum, in place on one new array: the shift by the
+        # largest value keeps e^ from overflowing and does not change the result
+        y = xp.subtract(x, xp.max(x, axis=ctx.dim, keepdims=True), out=xp.empty_like(x))
+        xp.exp(y, out=y)
+        y /= xp.sum(y, axis=ctx.dim, keepdims=True)
         ctx.save_for_backward(y)
         return y
 
