@@ -122,3 +122,24 @@ class Linear(Function):
             rows.T @ x.reshape(-1, weight.shape[1]) if dw else None,
             rows.sum(0) if db else None,
         )
+
+
+def trailing_sum(xp, x, count, scale=1.0):
+    """The sums of ``x`` over its last ``count`` axes, times ``scale``, those axes kept
+    with size 1: x as a (rows, n) matrix times a vector of n ``scale``s.
+
+    Why: NumPy sums short rows one at a time. Over the last axis, a (16, 4, 64, 64)
+    float32 array (the attention's weights) took 92 us here with sum and 15 us as this
+    product; the mean of a (16, 64, 128) one (LayerNorm) 35 us against 8 us. BLAS adds
+    in float32 in its own order (several running sums, then their total) where NumPy
+    adds pairwise: as accurate for rows of this length, not the same last bits.
+
+    >>> import numpy
+    >>> trailing_sum(numpy, numpy.arange(6.0).reshape(2, 3), 1, scale=0.5).tolist()
+    [[1.5], [6.0]]
+    """
+    kept = x.shape[: x.ndim - count]
+    n = math.prod(x.shape[x.ndim - count :])
+    weights = xp.full(n, scale, dtype=x.dtype)
+    sums = xp.matmul(x.reshape(math.prod(kept), n), weights)
+    return sums.reshape(kept + (1,) * count)

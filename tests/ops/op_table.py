@@ -179,6 +179,7 @@ OPS = [
     Op("prod", lambda x, d: x.prod(d), dims=True, away_from=(0.0,)),  # zeros: test_tensor
     Op("logsumexp", lambda x, d: x.logsumexp(d), dims=True, **NONEMPTY, on_integers="float"),
     Op("softmax", lambda x: x.softmax(-1), **NONEMPTY, on_integers="error"),
+    Op("softmax_dim0", lambda x: x.softmax(0), **NONEMPTY, on_integers="error"),  # not last
     Op("log_softmax", lambda x: x.log_softmax(0), **NONEMPTY, on_integers="error"),
     Op(
         "norm",
