@@ -118,10 +118,20 @@ class Linear(Function):
         dx, dw, db = ctx.needs_input_grad
         rows = grad.reshape(-1, weight.shape[0])  # every leading axis is a batch axis
         return (
-            (rows @ weight).reshape(x.shape) if dx else None,
+            grad @ weight if dx else None,  # (a product of rows too: Matmul folds them)
             rows.T @ x.reshape(-1, weight.shape[1]) if dw else None,
-            rows.sum(0) if db else None,
+            _column_sums(rows) if db else None,
         )
+
+
+def _column_sums(rows):
+    """rows.sum(0), computed as the product ones @ rows (differentiable like any product).
+
+    Why: NumPy adds up the rows of a (1024, 512) float32 array in 65 us here, the
+    matrix-vector product takes 27 us (the benchmark's transformer block: its MLP's
+    first bias gradient; 0.12 ms in a compiled step's profile with 2 BLAS threads).
+    """
+    return rows._wrap(rows.xp.ones(rows.shape[0], dtype=rows.dtype)) @ rows
 
 
 def trailing_sum(xp, x, count, scale=1.0):
