@@ -70,14 +70,16 @@ class NumpyBackend:
         return numpy.argsort(x, axis=axis, kind="stable")
 
     def erf(self, x):
-        """The error function, elementwise. NumPy has none: SciPy's if it is installed,
-        else minigrad's own for float32 (``erf_float32``: what training uses), else
-        Python's ``math.erf`` value by value (exact, and slow)."""
-        if _scipy_erf is not None:
-            return _scipy_erf(x)
+        """The error function, elementwise, as an array of x's dtype. NumPy has none.
+
+        float32 (what training uses): minigrad's own (``erf_float32``), computed in
+        float32, on every machine, so results do not depend on whether SciPy is
+        installed. Other dtypes: SciPy's if it is installed, else Python's ``math.erf``
+        value by value (exact, and slow)."""
         if x.dtype == numpy.float32:
             return erf_float32.erf(x)
-        return _vector_erf(x).astype(x.dtype, copy=False)
+        values = _scipy_erf(x) if _scipy_erf is not None else _vector_erf(x)
+        return numpy.asarray(values).astype(x.dtype, copy=False)
 
 
 try:  # SciPy is optional: math.erf, one element at a time, is the exact fallback

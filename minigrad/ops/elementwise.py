@@ -538,11 +538,66 @@ class Softplus(Function):
         return grad * where(ctx.linear, 1.0, (x * ctx.beta).sigmoid())
 
 
+class Gelu(Function):
+    """y = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 the standard normal CDF;
+    dy/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi) its density
+
+    One op rather than five (multiply, erf, add, multiply, multiply): every step works
+    in place on arrays it made itself, and Phi(x), which the derivative needs again, is
+    kept instead of computed twice. The plain composition is gelu_reference in
+    tests/ops/test_activation_values.py, which checks this one against it.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        cdf = ctx.backend.erf(x * _number_like(xp, 1 / math.sqrt(2), x))
+        cdf *= _number_like(xp, 0.5, x)
+        cdf += _number_like(xp, 0.5, x)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2
+        ctx.cdf = cdf
+        ctx.save_for_backward(x)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return GeluBackward.apply(grad, x, cdf=ctx.cdf)
+
+
+class GeluBackward(Function):
+    """z = g (Phi(x) + x phi(x)), Gelu's backward as one op (``cdf`` is Phi(x), kept by
+    Gelu's forward);  dz/dg = Phi(x) + x phi(x),  dz/dx = g phi(x) (2 - x^2)"""
+
+    @staticmethod
+    def forward(ctx, g, x, *, cdf):
+        xp = ctx.xp
+        ctx.save_for_backward(g, x)
+        slope = xp.multiply(x, x, out=xp.empty_like(x))  # (an array even when x is 0-d)
+        slope *= _number_like(xp, -0.5, x)
+        xp.exp(slope, out=slope)
+        slope *= x
+        slope *= _number_like(xp, 1 / math.sqrt(2 * math.pi), x)  # x phi(x)
+        slope += cdf
+        slope *= g
+        return slope
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, x = ctx.saved
+        dg, dx = ctx.needs_input_grad
+        density = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))  # phi(x)
+        cdf = (Erf.apply(x * (1 / math.sqrt(2))) + 1) * 0.5  # Phi(x), differentiable
+        return (
+            grad * (cdf + x * density) if dg else None,
+            grad * g * density * (2 - x * x) if dx else None,
+        )
+
+
 def gelu(x, approximate="none"):
     """GELU(x) = x Phi(x), Phi the standard normal CDF; or its tanh approximation.
 
-    Written with differentiable ops, so its derivatives (first and second) come from
-    theirs: d/dx = Phi(x) + x phi(x).
+    The exact form is one op (``Gelu``, with its derivative beside it); the tanh form is
+    written with differentiable ops, so its derivatives come from theirs.
 
     >>> import minigrad
     >>> round(gelu(minigrad.tensor(1.0)).item(), 4)
@@ -554,7 +609,7 @@ def gelu(x, approximate="none"):
         return 0.5 * x * (1 + inner.tanh())
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return 0.5 * x * (1 + Erf.apply(x * (1 / math.sqrt(2))))
+    return Gelu.apply(x)
 
 
 # --- choosing between values -------------------------------------------------------

@@ -8,6 +8,8 @@ summed back to each operand's shape.
 
 from __future__ import annotations
 
+import math
+
 from minigrad.autograd.function import Function
 from minigrad.ops.broadcast import sum_to_shape
 
@@ -38,6 +40,27 @@ def _check_operands(a, b):
         )
 
 
+def _matmul_rows(xp, a, b):
+    """a (..., k) @ b (k, n), every leading axis of ``a`` folded into the rows of one
+    2-D product (a reshape: free when ``a`` is contiguous, a copy otherwise).
+
+    Why: NumPy multiplies a 3-D array by a 2-D one as one small product per batch item.
+    For (16, 64, 128) @ (128, 512) in float32 that took 0.67 ms here, against 0.35 ms
+    as one (1024, 128) @ (128, 512) product; (16, 64, 512) @ (512, 128): 0.86 against
+    0.37 ms. For a non-contiguous ``a`` (a transposed (64, 16, 128) view) the copy that
+    the reshape makes costs 0.02 ms and the product falls from 0.57 to 0.13 ms.
+
+    >>> import numpy
+    >>> a, b = numpy.ones((2, 3, 4)), numpy.ones((4, 5))
+    >>> _matmul_rows(numpy, a, b).shape
+    (2, 3, 5)
+    """
+    if a.ndim <= 2 or b.ndim != 2:
+        return xp.matmul(a, b)
+    rows = xp.matmul(a.reshape(math.prod(a.shape[:-1]), a.shape[-1]), b)
+    return rows.reshape(a.shape[:-1] + (b.shape[-1],))
+
+
 class Matmul(Function):
     """C = A @ B;  dL/dA = dL/dC @ B^T,  dL/dB = A^T @ dL/dC"""
 
@@ -45,7 +68,7 @@ class Matmul(Function):
     def forward(ctx, a, b):
         _check_operands(a, b)
         ctx.save_for_backward(a, b)
-        return ctx.xp.matmul(a, b)
+        return _matmul_rows(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,7 +85,13 @@ class Matmul(Function):
         grad_a = grad_b = None
         if da:
             grad_a = sum_to_shape(g2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
-        if db:
+        if db and b2.ndim == 2 and a2.ndim > 2:
+            # B is shared by every batch item: sum A^T dL/dC over the batch as one
+            # product of the rows (see _matmul_rows), not one product per item and a sum
+            count = math.prod(a2.shape[:-1])
+            rows_a, rows_g = a2.reshape(count, a2.shape[-1]), g2.reshape(count, g2.shape[-1])
+            grad_b = (rows_a.transpose(0, 1) @ rows_g).reshape(b.shape)
+        elif db:
             grad_b = sum_to_shape(a2.transpose(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
@@ -71,12 +100,13 @@ class Linear(Function):
     """y = x W^T + b;  dL/dx = dL/dy W,  dL/dW = dL/dy^T x,  dL/db = sum of dL/dy over rows
 
     One op instead of transpose + matmul + add: fewer graph nodes, and the weight's
-    gradient comes out as one contiguous matrix product.
+    gradient comes out as one contiguous matrix product. Every leading axis of x is a
+    batch axis: all three products run on rows (see _matmul_rows).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        out = ctx.xp.matmul(x, weight.T)
+        out = _matmul_rows(ctx.xp, x, weight.T)
         if bias is not None:
             out += bias  # out is a fresh array: adding in place saves one allocation
         ctx.save_for_backward(x, weight)
@@ -88,7 +118,38 @@ class Linear(Function):
         dx, dw, db = ctx.needs_input_grad
         rows = grad.reshape(-1, weight.shape[0])  # every leading axis is a batch axis
         return (
-            grad @ weight if dx else None,
+            grad @ weight if dx else None,  # (a product of rows too: Matmul folds them)
             rows.T @ x.reshape(-1, weight.shape[1]) if dw else None,
-            rows.sum(0) if db else None,
+            _column_sums(rows) if db else None,
         )
+
+
+def _column_sums(rows):
+    """rows.sum(0), computed as the product ones @ rows (differentiable like any product).
+
+    Why: NumPy adds up the rows of a (1024, 512) float32 array in 65 us here, the
+    matrix-vector product takes 27 us (the benchmark's transformer block: its MLP's
+    first bias gradient; 0.12 ms in a compiled step's profile with 2 BLAS threads).
+    """
+    return rows._wrap(rows.xp.ones(rows.shape[0], dtype=rows.dtype)) @ rows
+
+
+def trailing_sum(xp, x, count, scale=1.0):
+    """The sums of ``x`` over its last ``count`` axes, times ``scale``, those axes kept
+    with size 1: x as a (rows, n) matrix times a vector of n ``scale``s.
+
+    Why: NumPy sums short rows one at a time. Over the last axis, a (16, 4, 64, 64)
+    float32 array (the attention's weights) took 92 us here with sum and 15 us as this
+    product; the mean of a (16, 64, 128) one (LayerNorm) 35 us against 8 us. BLAS adds
+    in float32 in its own order (several running sums, then their total) where NumPy
+    adds pairwise: as accurate for rows of this length, not the same last bits.
+
+    >>> import numpy
+    >>> trailing_sum(numpy, numpy.arange(6.0).reshape(2, 3), 1, scale=0.5).tolist()
+    [[1.5], [6.0]]
+    """
+    kept = x.shape[: x.ndim - count]
+    n = math.prod(x.shape[x.ndim - count :])
+    weights = xp.full(n, scale, dtype=x.dtype)
+    sums = xp.matmul(x.reshape(math.prod(kept), n), weights)
+    return sums.reshape(kept + (1,) * count)

@@ -8,8 +8,10 @@ contributed to exactly one output element.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.autograd.mode import mode
 from minigrad.dtypes import require_floating, to_floating
 from minigrad.ops.broadcast import BroadcastTo
+from minigrad.ops.linalg import trailing_sum
 
 
 def normalize_dims(dim, ndim, op="reduce"):
@@ -206,15 +208,32 @@ class Softmax(Function):
         xp = ctx.xp
         require_floating(x, "softmax")
         ctx.dim = _single_dim(dim, x.ndim, "softmax")
-        e = xp.exp(x - xp.max(x, axis=ctx.dim, keepdims=True))
-        y = e / xp.sum(e, axis=ctx.dim, keepdims=True)
+        # e^(x - max) divided by its sum, in place on one new array: the shift by the
+        # largest value keeps e^ from overflowing and does not change the result
+        y = xp.subtract(x, xp.max(x, axis=ctx.dim, keepdims=True), out=xp.empty_like(x))
+        xp.exp(y, out=y)
+        y /= _sum_along(xp, y, ctx.dim)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
+        if not mode.grad_enabled:  # first derivatives only: the formula on the arrays
+            xp, g, y = grad.xp, grad.data, y.data
+            grad_x = g - _sum_along(xp, g * y, ctx.dim)
+            grad_x *= y
+            return grad._wrap(grad_x)
         return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True))
+
+
+def _sum_along(xp, x, dim):
+    """The sums along ``dim``, kept as a size-1 axis; along the last axis as a
+    matrix-vector product (ops/linalg.py trailing_sum: 92 us -> 15 us for the
+    attention weights of the transformer benchmark, (16, 4, 64, 64))."""
+    if dim is not None and dim == x.ndim - 1:
+        return trailing_sum(xp, x, 1)
+    return xp.sum(x, axis=dim, keepdims=True)
 
 
 class LogSoftmax(Function):

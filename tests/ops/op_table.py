@@ -43,15 +43,19 @@ class Op:
 
 
 def _matmul_shapes():
-    """Shape pairs that matmul accepts: 1-D, 2-D and broadcast batches."""
+    """Shape pairs that matmul accepts: 1-D, 2-D and broadcast batches (a batch by one
+    matrix or vector: the batch folded into rows, ops/linalg.py's _matmul_rows)."""
     n, k, m = (st.integers(1, 3) for _ in range(3))
-    return st.tuples(n, k, m, st.sampled_from(["vv", "mv", "vm", "mm", "batched"])).map(
+    kinds = ["vv", "mv", "vm", "mm", "batched", "batch_by_matrix", "batch_by_vector"]
+    return st.tuples(n, k, m, st.sampled_from(kinds)).map(
         lambda t: {
             "vv": [(t[1],), (t[1],)],
             "mv": [(t[0], t[1]), (t[1],)],
             "vm": [(t[1],), (t[1], t[2])],
             "mm": [(t[0], t[1]), (t[1], t[2])],
             "batched": [(2, t[0], t[1]), (1, t[1], t[2])],
+            "batch_by_matrix": [(2, 2, t[0], t[1]), (t[1], t[2])],
+            "batch_by_vector": [(2, t[0], t[1]), (t[1],)],
         }[t[3]]
     )
 
@@ -199,6 +203,7 @@ OPS = [
     Op("prod", lambda x, d: x.prod(d), dims=True, away_from=(0.0,)),  # zeros: test_tensor
     Op("logsumexp", lambda x, d: x.logsumexp(d), dims=True, **NONEMPTY, on_integers="float"),
     Op("softmax", lambda x: x.softmax(-1), **NONEMPTY, on_integers="error"),
+    Op("softmax_dim0", lambda x: x.softmax(0), **NONEMPTY, on_integers="error"),  # not last
     Op("log_softmax", lambda x: x.log_softmax(0), **NONEMPTY, on_integers="error"),
     Op(
         "norm",

@@ -46,3 +46,35 @@ def test_relu_keeps_nan_and_infinity_and_zeros_minus_infinity():
     y = minigrad.tensor([-math.inf, -1.0, -0.0, 0.0, 2.0, math.inf, math.nan]).relu()
     assert y.tolist()[:6] == [0.0, 0.0, 0.0, 0.0, 2.0, math.inf]
     assert math.isnan(y.tolist()[6]) and y.dtype == minigrad.float32
+
+
+def gelu_reference(x):
+    """GELU as the plain composition x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2: the
+    documentation of the fused op (ops/elementwise.py's Gelu), whose derivatives come
+    from those of the ops it is made of."""
+    return x * ((x * (1 / math.sqrt(2))).erf() + 1) * 0.5
+
+
+@pytest.mark.parametrize("dtype", [minigrad.float32, minigrad.float64])
+def test_gelu_and_its_first_and_second_derivatives_match_the_plain_composition(dtype):
+    values = numpy.random.default_rng(0).standard_normal(200) * 3
+    values = numpy.concatenate([values, [-30.0, -6.0, -0.0, 0.0, 6.0, 30.0]])
+    grads = {}
+    for name, fn in (("fused", lambda x: x.gelu()), ("plain", gelu_reference)):
+        x = minigrad.tensor(values, dtype=dtype, requires_grad=True)
+        y = fn(x)
+        (dx,) = minigrad.grad(y.sum(), [x], create_graph=True)
+        (d2x,) = minigrad.grad(dx.sum(), [x])
+        assert y.dtype == dx.dtype == d2x.dtype == dtype
+        grads[name] = y.numpy(), dx.numpy(), d2x.numpy()
+    tolerance = {"rtol": 2e-6, "atol": 1e-6} if dtype == minigrad.float32 else {"rtol": 1e-12}
+    for fused, plain in zip(grads["fused"], grads["plain"]):
+        numpy.testing.assert_allclose(fused, plain, **tolerance)
+
+
+def test_gelu_derivative_by_hand_at_one():
+    # d/dx x Phi(x) at 1 = Phi(1) + phi(1) = 0.8413447 + 0.2419707
+    x = minigrad.tensor([1.0], dtype=minigrad.float64, requires_grad=True)
+    x.gelu().sum().backward()
+    phi = math.exp(-0.5) / math.sqrt(2 * math.pi)
+    assert x.grad.tolist() == pytest.approx([0.5 * (1 + math.erf(1 / math.sqrt(2))) + phi])

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from minigrad.factories import zeros
 from minigrad.nn import init
-from minigrad.nn.functional import _attend, _causal_bias, _check_input, _mask_as_bias
+from minigrad.nn.functional import _attend, _causal_bias, _check_input, _mask_as_bias, linear
 from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module, Parameter
 
@@ -149,36 +149,41 @@ class MultiheadAttention(Module):
         for x, (w, _) in zip((query, key, value), self._projections()):
             _check_input("MultiheadAttention", x, w)
         batched = query.ndim == 3
-        if batched and self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        elif not batched:
-            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+        # Work batch first, (N, L, E): each projection is then one product of rows and
+        # each head a view of its result (see _heads).
+        if not batched:
+            query, key, value = (t.unsqueeze(0) for t in (query, key, value))
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
-        length, n, _ = query.shape
-        source_length = key.shape[0]
-        heads = []
-        for x, (w, b), size in zip(
-            (query, key, value), self._projections(), (length,) + (source_length,) * 2
-        ):
-            projected = x @ w.T if b is None else x @ w.T + b
-            # (size, N, E) -> (N, heads, size, head_dim): each head attends on its own.
-            heads.append(
-                projected.reshape(size, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
-            )
+        elif not self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        n, length, _ = query.shape
+        source_length = key.shape[1]
+        heads = self._heads(query, key, value)
         bias = self._bias(query, attn_mask, key_padding_mask, is_causal, n, length, source_length)
         dropout_p = self.dropout if self.training else 0.0
         output, weights = _attend(*heads, bias, dropout_p)
-        output = self.out_proj(output.permute(2, 0, 1, 3).reshape(length, n, self.embed_dim))
-        if batched and self.batch_first:
+        # (N, heads, L, head_dim) -> (N, L, E): the heads side by side again
+        output = self.out_proj(output.transpose(1, 2).reshape(n, length, self.embed_dim))
+        if not batched:
+            output = output.squeeze(0)
+        elif not self.batch_first:
             output = output.transpose(0, 1)
-        elif not batched:
-            output = output.squeeze(1)
         if not need_weights:
             return output, None
         if average_attn_weights:
             weights = weights.mean(1)
         return output, (weights if batched else weights.squeeze(0))
+
+    def _heads(self, query, key, value):
+        """Query, key and value, each projected (x W^T + b) and cut into heads:
+        (N, size, E) -> (N, heads, size, head_dim), a view of the projection."""
+        heads = []
+        for x, (w, b) in zip((query, key, value), self._projections()):
+            n, size, _ = x.shape
+            projected = linear(x, w, b)
+            heads.append(projected.reshape(n, size, self.num_heads, self.head_dim).transpose(1, 2))
+        return heads
 
     def _bias(self, like, attn_mask, key_padding_mask, is_causal, n, length, source_length):
         """Every mask as one term to add to the scores (N, heads, L, S), or None."""
