@@ -84,38 +84,52 @@ def _col2im(xp, columns, x_shape, kernel, stride, dilation, out_size):
             out[:, :, rows, cols] += columns[:, i, j]
     # (N, C, H, W) as a view, not a copy: the ops that follow read any layout, and the
     # previous layer's weight gradient wants exactly this channels-first one (CNN step
-    # 21.5 -> 19.1 ms at batch 64, benchmarks/; the same in _col2im_rows).
+    # 21.5 -> 19.1 ms at batch 64, benchmarks/; the same in _col2im_flat).
     return xp.transpose(out, (1, 0, 2, 3))
 
 
-def _grad_rows(xp, g, groups, pitch):
-    """dL/dy (N, O, Ho, Wo) laid out as x's rows, (groups, O/g, N*Ho*pitch): each output
-    row padded with zeros to ``pitch`` (stride * W) elements, the x pixels it steps over."""
+def _grad_image(xp, g, groups, row_stride, image_size):
+    """dL/dy (N, O, Ho, Wo) set on x's pixel grid, (groups, O/g, N*H*W): g[n,o,p,q] at pixel
+    (s p, q) of its (H, W) image (s: the vertical stride), zeros on every other pixel."""
     n, o, ho, wo = g.shape
-    rows = xp.zeros((o, n, ho, pitch), dtype=g.dtype)
-    rows[:, :, :, :wo] = xp.transpose(g, (1, 0, 2, 3))
-    return rows.reshape(groups, o // groups, n * ho * pitch)
+    h, w = image_size
+    image = xp.zeros((o, n, h, w), dtype=g.dtype)
+    image[:, :, : row_stride * (ho - 1) + 1 : row_stride, :wo] = xp.transpose(g, (1, 0, 2, 3))
+    return image.reshape(groups, o // groups, n * h * w)
 
 
-def _col2im_rows(xp, columns, x_shape, kernel, dilation):
-    """``_col2im`` for a horizontal stride of 1, with columns made from ``_grad_rows``.
+def _taps_first(w, groups):
+    """The kernel w (O, C/g, kh, kw) as (groups, kh*kw*C/g, O/g): w^T with the kernel
+    offsets (taps) as the outer rows, so that each tap's block of a product is contiguous."""
+    o, c, kh, kw = w.shape
+    w = w.reshape(groups, o // groups, c, kh, kw).transpose(0, 3, 4, 2, 1)
+    return w.reshape(groups, kh * kw * c, o // groups)
 
-    Output pixel (p, q) of tap (i, j) lands on x's flat position start + p*pitch + q,
-    start = i*dh*W + j*dw: in flat (H*W) coordinates each tap's whole block is one
-    contiguous slice, so each of the kh*kw additions runs over long rows instead of
-    Wo-wide pieces (CNN benchmark, batch 64: this op 4.8 -> 4.3 ms, the whole step
-    19.6 -> 17.8 ms). The padding columns hold zeros; those that would run past the
-    image are cut off.
+
+def _col2im_flat(xp, columns, x_shape, kernel, dilation):
+    """``_col2im`` for a horizontal stride of 1, with columns (groups, kh*kw*C/g, N*H*W)
+    made from ``_taps_first`` and ``_grad_image``.
+
+    Tap (i, j) moves every value start = i*dh*W + j*dw places along x's flat (H*W)
+    pixels, and a value that lies on the grid never moves out of its image. So each
+    tap is one shift of the whole (C, N, H, W) array read as a single line: one
+    contiguous addition per tap, where strided row pieces ran at half the speed (the
+    nine additions of the CNN benchmark's second layer, batch 64: 2.7 -> 1.5 ms
+    alone). What a shift carries over an image's end comes from off-grid pixels:
+    zeros.
     """
     n, c, h, w = x_shape
     (kh, kw), (dh, dw) = kernel, dilation
-    columns = columns.reshape(c, kh, kw, n, -1)
-    out = xp.zeros((c, n, h * w), dtype=columns.dtype)  # channels first, like the columns
+    groups = columns.shape[0]
+    columns = columns.reshape(groups, kh * kw, -1)  # (g, taps, C/g*N*H*W)
+    size = columns.shape[-1]
+    out = columns[:, 0].copy()  # tap (0, 0) does not move: a copy, no zeros to add to
     for i in range(kh):
         for j in range(kw):
             start = i * dh * w + j * dw
-            length = min(columns.shape[-1], h * w - start)
-            out[:, :, start : start + length] += columns[:, i, j, :, :length]
+            if start:
+                out[:, start:] += columns[:, i * kw + j, : size - start]
+    # (N, C, H, W) as a view of the channels-first memory (see ``_col2im``)
     return xp.transpose(out.reshape(c, n, h, w), (1, 0, 2, 3))
 
 
@@ -192,10 +206,11 @@ class ConvTranspose2d(Function):
         n, o, ho, wo = g.shape
         kernel = w.shape[2:]
         x_shape = (n, w.shape[1] * groups) + tuple(input_size)
+        if stride[1] == 1:  # the fast path: one shift of the whole image per tap
+            image = _grad_image(xp, g, groups, stride[0], input_size)
+            columns = _matmul_per_group(xp, _taps_first(w, groups), image)
+            return _col2im_flat(xp, columns, x_shape, kernel, dilation)
         w_t = xp.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)  # (g, K, O/g)
-        if stride[1] == 1:  # the fast path: whole image rows at a time
-            rows = _grad_rows(xp, g, groups, pitch=stride[0] * x_shape[3])
-            return _col2im_rows(xp, _matmul_per_group(xp, w_t, rows), x_shape, kernel, dilation)
         columns = _matmul_per_group(xp, w_t, _grad_matrix(xp, g, groups))  # (g, K, N*L)
         return _col2im(xp, columns, x_shape, kernel, stride, dilation, (ho, wo))
 
