@@ -267,8 +267,12 @@ def _window_max(xp, x, kernel, stride, dilation):
     the first maximum on ties, as in PyTorch (a NaN propagates to the value). The
     offset is updated with arithmetic, not a masked assignment: on random data a
     mask's branches cost ten times more; and in the smallest integer type that holds
-    it, which is what bounds the loop's memory traffic. Flat positions (one integer
-    each, rather than four index arrays) make the backward's scatter-add fast.
+    it, which is what bounds the loop's memory traffic. Each tap is first copied into
+    one contiguous scratch array: a tap is a strided view (every other value, for a
+    stride of 2), read once by that copy instead of twice by the comparison and the
+    maximum, which run at full speed on the copy (2x2 pooling of 1.2M float32 values
+    in the CNN benchmark: 1.79 -> 1.64 ms alone). Flat positions (one integer each,
+    rather than four index arrays) make the backward's scatter-add fast.
     """
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     n, c, h, w = x.shape
@@ -277,10 +281,11 @@ def _window_max(xp, x, kernel, stride, dilation):
     offset_type = _int_type(xp, (kh - 1) * dh * w + (kw - 1) * dw)
     best = win[:, :, 0, 0].copy(order="K")  # in x's layout: the loop runs over memory in order
     best_offset = xp.zeros_like(best, dtype=offset_type)  # tap (0, 0) sits at offset 0
+    value = xp.empty_like(best)  # the scratch array, in best's layout
     for i in range(kh):
         for j in range(kw):
             if i or j:
-                value = win[:, :, i, j]
+                value[...] = win[:, :, i, j]
                 offset = offset_type(i * dh * w + j * dw)
                 best_offset += (value > best) * (offset - best_offset)
                 xp.maximum(best, value, out=best)
