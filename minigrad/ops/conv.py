@@ -66,6 +66,26 @@ def _im2col(xp, x, kernel, stride, dilation, groups):
     return columns.reshape(groups, (c // groups) * kh * kw, n * ho * wo)  # the one copy
 
 
+def _conv_with_bias(xp, x, w_matrix, b, kernel, stride, dilation, groups):
+    """(w_matrix @ columns + b per row, columns): the bias added inside the matmul.
+
+    [w | b] @ [columns; 1] = w @ columns + b: the windows are copied into a matrix
+    with one more row, of ones, and the bias is one more column of the kernel. A
+    separate addition made one more pass over the whole output (the CNN benchmark's
+    second convolution at batch 64, forward alone: 4.65 -> 4.45 ms).
+    """
+    win = _windows(xp, x, kernel, stride, dilation)
+    n, c, kh, kw, ho, wo = win.shape
+    k = (c // groups) * kh * kw
+    columns = xp.empty((groups, k + 1, n * ho * wo), dtype=x.dtype)
+    columns[:, k] = 1
+    shape = (groups, c // groups, kh, kw, n, ho, wo)
+    columns[:, :k].reshape(shape)[...] = xp.transpose(win, (1, 2, 3, 0, 4, 5)).reshape(shape)
+    bias = b.astype(w_matrix.dtype, copy=False).reshape(groups, -1, 1)
+    w_and_b = xp.concatenate([w_matrix, bias], axis=2)  # (g, O/g, K+1)
+    return _matmul_per_group(xp, w_and_b, columns), columns[:, :k]
+
+
 def _col2im(xp, columns, x_shape, kernel, stride, dilation, out_size):
     """The adjoint of ``_im2col``: add every window's column back where it was cut from.
 
@@ -84,38 +104,52 @@ def _col2im(xp, columns, x_shape, kernel, stride, dilation, out_size):
             out[:, :, rows, cols] += columns[:, i, j]
     # (N, C, H, W) as a view, not a copy: the ops that follow read any layout, and the
     # previous layer's weight gradient wants exactly this channels-first one (CNN step
-    # 21.5 -> 19.1 ms at batch 64, benchmarks/; the same in _col2im_rows).
+    # 21.5 -> 19.1 ms at batch 64, benchmarks/; the same in _col2im_flat).
     return xp.transpose(out, (1, 0, 2, 3))
 
 
-def _grad_rows(xp, g, groups, pitch):
-    """dL/dy (N, O, Ho, Wo) laid out as x's rows, (groups, O/g, N*Ho*pitch): each output
-    row padded with zeros to ``pitch`` (stride * W) elements, the x pixels it steps over."""
+def _grad_image(xp, g, groups, row_stride, image_size):
+    """dL/dy (N, O, Ho, Wo) set on x's pixel grid, (groups, O/g, N*H*W): g[n,o,p,q] at pixel
+    (s p, q) of its (H, W) image (s: the vertical stride), zeros on every other pixel."""
     n, o, ho, wo = g.shape
-    rows = xp.zeros((o, n, ho, pitch), dtype=g.dtype)
-    rows[:, :, :, :wo] = xp.transpose(g, (1, 0, 2, 3))
-    return rows.reshape(groups, o // groups, n * ho * pitch)
+    h, w = image_size
+    image = xp.zeros((o, n, h, w), dtype=g.dtype)
+    image[:, :, : row_stride * (ho - 1) + 1 : row_stride, :wo] = xp.transpose(g, (1, 0, 2, 3))
+    return image.reshape(groups, o // groups, n * h * w)
 
 
-def _col2im_rows(xp, columns, x_shape, kernel, dilation):
-    """``_col2im`` for a horizontal stride of 1, with columns made from ``_grad_rows``.
+def _taps_first(w, groups):
+    """The kernel w (O, C/g, kh, kw) as (groups, kh*kw*C/g, O/g): w^T with the kernel
+    offsets (taps) as the outer rows, so that each tap's block of a product is contiguous."""
+    o, c, kh, kw = w.shape
+    w = w.reshape(groups, o // groups, c, kh, kw).transpose(0, 3, 4, 2, 1)
+    return w.reshape(groups, kh * kw * c, o // groups)
 
-    Output pixel (p, q) of tap (i, j) lands on x's flat position start + p*pitch + q,
-    start = i*dh*W + j*dw: in flat (H*W) coordinates each tap's whole block is one
-    contiguous slice, so each of the kh*kw additions runs over long rows instead of
-    Wo-wide pieces (CNN benchmark, batch 64: this op 4.8 -> 4.3 ms, the whole step
-    19.6 -> 17.8 ms). The padding columns hold zeros; those that would run past the
-    image are cut off.
+
+def _col2im_flat(xp, columns, x_shape, kernel, dilation):
+    """``_col2im`` for a horizontal stride of 1, with columns (groups, kh*kw*C/g, N*H*W)
+    made from ``_taps_first`` and ``_grad_image``.
+
+    Tap (i, j) moves every value start = i*dh*W + j*dw places along x's flat (H*W)
+    pixels, and a value that lies on the grid never moves out of its image. So each
+    tap is one shift of the whole (C, N, H, W) array read as a single line: one
+    contiguous addition per tap, where strided row pieces ran at half the speed (the
+    nine additions of the CNN benchmark's second layer, batch 64: 2.7 -> 1.5 ms
+    alone). What a shift carries over an image's end comes from off-grid pixels:
+    zeros.
     """
     n, c, h, w = x_shape
     (kh, kw), (dh, dw) = kernel, dilation
-    columns = columns.reshape(c, kh, kw, n, -1)
-    out = xp.zeros((c, n, h * w), dtype=columns.dtype)  # channels first, like the columns
+    groups = columns.shape[0]
+    columns = columns.reshape(groups, kh * kw, -1)  # (g, taps, C/g*N*H*W)
+    size = columns.shape[-1]
+    out = columns[:, 0].copy()  # tap (0, 0) does not move: a copy, no zeros to add to
     for i in range(kh):
         for j in range(kw):
             start = i * dh * w + j * dw
-            length = min(columns.shape[-1], h * w - start)
-            out[:, :, start : start + length] += columns[:, i, j, :, :length]
+            if start:
+                out[:, start:] += columns[:, i * kw + j, : size - start]
+    # (N, C, H, W) as a view of the channels-first memory (see ``_col2im``)
     return xp.transpose(out.reshape(c, n, h, w), (1, 0, 2, 3))
 
 
@@ -155,13 +189,15 @@ class Conv2d(Function):
         kernel = w.shape[2:]
         n, o = x.shape[0], w.shape[0]
         ho, wo = _output_size(x.shape[2:], kernel, stride, dilation)
-        columns = _im2col(xp, x, kernel, stride, dilation, groups)  # (g, K, N*L)
+        w_matrix = w.reshape(groups, o // groups, -1)
+        if b is None:
+            columns = _im2col(xp, x, kernel, stride, dilation, groups)  # (g, K, N*L)
+            y = _matmul_per_group(xp, w_matrix, columns)  # (g, O/g, N*L)
+        else:
+            y, columns = _conv_with_bias(xp, x, w_matrix, b, kernel, stride, dilation, groups)
         # Kept for the weight gradient, which needs the same matrix: memory (kh*kw times
         # the input's) traded for time (CNN step 19.1 -> 17.2 ms at batch 64, benchmarks/).
         ctx.columns = columns
-        y = _matmul_per_group(xp, w.reshape(groups, o // groups, -1), columns)  # (g, O/g, N*L)
-        if b is not None:  # added in place: one pass, no new array (as a separate op: two)
-            y += b.reshape(groups, o // groups, 1)
         # (N, O, Ho, Wo) as a view of the (O, N, Ho, Wo) product: the next op reads any layout
         return xp.transpose(y.reshape(o, n, ho, wo), (1, 0, 2, 3))
 
@@ -192,10 +228,11 @@ class ConvTranspose2d(Function):
         n, o, ho, wo = g.shape
         kernel = w.shape[2:]
         x_shape = (n, w.shape[1] * groups) + tuple(input_size)
+        if stride[1] == 1:  # the fast path: one shift of the whole image per tap
+            image = _grad_image(xp, g, groups, stride[0], input_size)
+            columns = _matmul_per_group(xp, _taps_first(w, groups), image)
+            return _col2im_flat(xp, columns, x_shape, kernel, dilation)
         w_t = xp.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)  # (g, K, O/g)
-        if stride[1] == 1:  # the fast path: whole image rows at a time
-            rows = _grad_rows(xp, g, groups, pitch=stride[0] * x_shape[3])
-            return _col2im_rows(xp, _matmul_per_group(xp, w_t, rows), x_shape, kernel, dilation)
         columns = _matmul_per_group(xp, w_t, _grad_matrix(xp, g, groups))  # (g, K, N*L)
         return _col2im(xp, columns, x_shape, kernel, stride, dilation, (ho, wo))
 
@@ -252,8 +289,12 @@ def _window_max(xp, x, kernel, stride, dilation):
     the first maximum on ties, as in PyTorch (a NaN propagates to the value). The
     offset is updated with arithmetic, not a masked assignment: on random data a
     mask's branches cost ten times more; and in the smallest integer type that holds
-    it, which is what bounds the loop's memory traffic. Flat positions (one integer
-    each, rather than four index arrays) make the backward's scatter-add fast.
+    it, which is what bounds the loop's memory traffic. Each tap is first copied into
+    one contiguous scratch array: a tap is a strided view (every other value, for a
+    stride of 2), read once by that copy instead of twice by the comparison and the
+    maximum, which run at full speed on the copy (2x2 pooling of 1.2M float32 values
+    in the CNN benchmark: 1.79 -> 1.64 ms alone). Flat positions (one integer each,
+    rather than four index arrays) make the backward's scatter-add fast.
     """
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     n, c, h, w = x.shape
@@ -262,10 +303,11 @@ def _window_max(xp, x, kernel, stride, dilation):
     offset_type = _int_type(xp, (kh - 1) * dh * w + (kw - 1) * dw)
     best = win[:, :, 0, 0].copy(order="K")  # in x's layout: the loop runs over memory in order
     best_offset = xp.zeros_like(best, dtype=offset_type)  # tap (0, 0) sits at offset 0
+    value = xp.empty_like(best)  # the scratch array, in best's layout
     for i in range(kh):
         for j in range(kw):
             if i or j:
-                value = win[:, :, i, j]
+                value[...] = win[:, :, i, j]
                 offset = offset_type(i * dh * w + j * dw)
                 best_offset += (value > best) * (offset - best_offset)
                 xp.maximum(best, value, out=best)

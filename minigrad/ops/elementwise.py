@@ -485,17 +485,34 @@ class Erf(Function):
 # --- activations -------------------------------------------------------------------
 
 
+def _relu_kernel(xp, x):
+    """max(x, 0) in one pass, in x's dtype and memory layout.
+
+    Against a 0-d zero of x's dtype. An earlier host ran NumPy's maximum with a number
+    as a slow loop and took it against a whole array of zeros instead (1.2M float32
+    values: 0.35 -> 0.17 ms there); on this Intel host (AVX-512) the array of zeros
+    costs a pass of its own: 0.44 ms, 0.27 ms this way, with NumPy 1.26 and 2.4 alike.
+    """
+    return xp.maximum(x, xp.zeros((), dtype=x.dtype))
+
+
+def _positive_mask(xp, x):
+    """1 where x > 0, else 0, in x's dtype and memory layout, in one pass.
+
+    The backward multiplies by it; a bool mask would be converted to x's dtype there
+    on every step (CNN step, batch 64: 0.38 ms for the 1.2M values of the second ReLU),
+    and written in x's dtype at once the comparison costs 0.29 instead of 0.18 ms.
+    """
+    return xp.greater(x, 0, out=xp.empty_like(x))
+
+
 class Relu(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0"""
 
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
-        # Against an array of zeros, not the number 0: NumPy's maximum with a number runs
-        # a slow loop (1.2M float32 values: 0.35 ms, 0.17 ms this way). zeros_like keeps
-        # x's dtype (so float32 stays float32) and its memory layout.
-        y = ctx.xp.zeros_like(x)
-        return ctx.xp.maximum(x, y, out=y)
+        ctx.mask = _positive_mask(ctx.xp, x)
+        return _relu_kernel(ctx.xp, x)
 
     @staticmethod
     def backward(ctx, grad):

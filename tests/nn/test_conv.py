@@ -250,8 +250,8 @@ def test_a_small_cnn_learns_vertical_versus_horizontal_bars():
 @pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
 def test_input_gradient_is_the_adjoint_of_the_convolution(stride, dilation):
     # <conv(x), g> = <x, conv_transpose(g)> for every x and g: the input gradient is
-    # the adjoint map. Checks both ways ConvTranspose2d adds windows back (whole rows
-    # when the horizontal stride is 1, Wo-wide pieces otherwise).
+    # the adjoint map. Checks both ways ConvTranspose2d adds windows back (one shift of
+    # the whole image per tap when the horizontal stride is 1, Wo-wide pieces otherwise).
     from minigrad.ops.conv import Conv2d as Conv2dOp
     from minigrad.ops.conv import ConvTranspose2d
 
@@ -264,3 +264,33 @@ def test_input_gradient_is_the_adjoint_of_the_convolution(stride, dilation):
     dx = ConvTranspose2d.apply(g, w, input_size=(9, 8), **config)
     assert dx.shape == x.shape
     assert math.isclose((y * g).sum().item(), (x * dx).sum().item(), rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1), (3, 1)])
+@pytest.mark.parametrize("dilation", [(1, 1), (1, 2)])
+def test_input_gradient_of_a_batch_matches_the_loop_definition(stride, dilation):
+    # dx[n, c, s p + d i, s q + d j] += w[o, c, i, j] g[n, o, p, q], added by hand. Several
+    # images and windows that reach every image's last row and column: ConvTranspose2d
+    # shifts all images at once, and nothing may spill from one image into the next.
+    from minigrad.ops.conv import ConvTranspose2d
+
+    rng = numpy.random.default_rng(1)
+    n, groups, per_group, out_per_group, kh, kw = 3, 2, 2, 3, 3, 2
+    (sh, sw), (dh, dw) = stride, dilation
+    h, w = sh * 2 + dh * (kh - 1) + 1, dw * (kw - 1) + 4  # the last window ends at the edge
+    ho, wo = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    weight = rng.standard_normal((groups * out_per_group, per_group, kh, kw))
+    g = rng.standard_normal((n, groups * out_per_group, ho, wo))
+    expected = numpy.zeros((n, groups * per_group, h, w))
+    for b, o, p, q, c, i, j in numpy.ndindex(n, weight.shape[0], ho, wo, per_group, kh, kw):
+        channel = (o // out_per_group) * per_group + c
+        expected[b, channel, sh * p + dh * i, sw * q + dw * j] += weight[o, c, i, j] * g[b, o, p, q]
+    dx = ConvTranspose2d.apply(
+        minigrad.tensor(g),
+        minigrad.tensor(weight),
+        input_size=(h, w),
+        stride=stride,
+        dilation=dilation,
+        groups=groups,
+    )
+    numpy.testing.assert_allclose(dx.numpy(), expected, rtol=1e-12, atol=1e-12)

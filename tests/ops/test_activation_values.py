@@ -78,3 +78,26 @@ def test_gelu_derivative_by_hand_at_one():
     x.gelu().sum().backward()
     phi = math.exp(-0.5) / math.sqrt(2 * math.pi)
     assert x.grad.tolist() == pytest.approx([0.5 * (1 + math.erf(1 / math.sqrt(2))) + phi])
+
+
+@pytest.mark.parametrize("dtype", [minigrad.float32, minigrad.float64])
+def test_relu_gradient_is_one_exactly_where_the_input_is_positive(dtype):
+    # The backward multiplies by a mask kept in x's dtype: 1 where x > 0, 0 at zeros of
+    # either sign, negatives and NaN (NaN > 0 is false, as in PyTorch's threshold_backward)
+    values = [-math.inf, -1.0, -0.0, 0.0, 1e-30, 2.0, math.inf, math.nan]
+    x = minigrad.tensor(values, dtype=dtype, requires_grad=True)
+    upstream = minigrad.tensor([3.0, 5.0, 7.0, 11.0, 13.0, 17.0, 19.0, 23.0], dtype=dtype)
+    (x.relu() * upstream).sum().backward()
+    assert x.grad.dtype == dtype
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0, 13.0, 17.0, 19.0, 0.0]
+
+
+def test_relu_keeps_the_memory_layout_of_a_transposed_input():
+    # A convolution returns a transposed view of channels-first memory; ReLU's output and
+    # its mask keep that layout, so the ops after it read memory in order
+    rng = numpy.random.default_rng(0)
+    memory = rng.standard_normal((3, 2, 4, 5)).astype(numpy.float32)
+    x = minigrad.tensor(memory).permute(1, 0, 2, 3)
+    y = x.relu()
+    numpy.testing.assert_array_equal(y.numpy(), numpy.maximum(memory, 0).transpose(1, 0, 2, 3))
+    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
