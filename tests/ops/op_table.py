@@ -138,6 +138,9 @@ def _trace_case(m):
     return minigrad.einsum("ii,ij->j", m @ m.T, m)
 
 
+# small values keep the gates off their flat ends; PyTorch has no integer RNNs
+RECURRENT = {"low": -1.5, "high": 1.5, "on_integers": "error"}
+
 OPS = [
     # arithmetic: +, -, *, / and ** with broadcasting
     Op("add", lambda a, b: a + b, "binary"),
@@ -217,35 +220,19 @@ OPS = [
     # linear algebra
     Op("matmul", lambda a, b: a @ b, "matmul"),
     Op("linear", lambda x, w, b: Linear.apply(x, w, b), "linear"),
-    # recurrent: a whole LSTM layer over the sequence (h_t for every t, then c_n)
-    Op("lstm", LSTMSequence.apply, "lstm", low=-1.5, high=1.5, on_integers="error"),
-    Op(
-        "lstm_reverse",
-        lambda *inputs: LSTMSequence.apply(*inputs, reverse=True),
-        "lstm",
-        low=-1.5,
-        high=1.5,
-        on_integers="error",
-    ),
-    Op("rnn_tanh", RNNSequence.apply, "rnn", low=-1.5, high=1.5, on_integers="error"),
+    # recurrent: a whole layer over the sequence (for the LSTM: h_t for every t, then c_n)
+    Op("lstm", LSTMSequence.apply, "lstm", **RECURRENT),
+    Op("lstm_reverse", lambda *a: LSTMSequence.apply(*a, reverse=True), "lstm", **RECURRENT),
+    Op("rnn_tanh", RNNSequence.apply, "rnn", **RECURRENT),
     Op(
         "rnn_relu_reverse",
-        lambda *inputs: RNNSequence.apply(*inputs, nonlinearity="relu", reverse=True),
+        lambda *a: RNNSequence.apply(*a, nonlinearity="relu", reverse=True),
         "rnn",
-        low=-1.5,
-        high=1.5,
         away_from=(0.0,),  # relu has a kink at 0
-        on_integers="error",
+        **RECURRENT,
     ),
-    Op("gru", GRUSequence.apply, "gru", low=-1.5, high=1.5, on_integers="error"),
-    Op(
-        "gru_reverse",
-        lambda *inputs: GRUSequence.apply(*inputs, reverse=True),
-        "gru",
-        low=-1.5,
-        high=1.5,
-        on_integers="error",
-    ),
+    Op("gru", GRUSequence.apply, "gru", **RECURRENT),
+    Op("gru_reverse", lambda *a: GRUSequence.apply(*a, reverse=True), "gru", **RECURRENT),
     # shape
     Op("reshape", lambda x: x.reshape(-1)),
     Op("transpose", lambda x: x.transpose(0, -1), min_dims=1),
