@@ -79,6 +79,9 @@ class CupyBackend:
     def argsort_stable(self, x, axis):
         return self.xp.argsort(x, axis=axis)  # CuPy's sort is always stable (and takes no kind)
 
+    def softmax_shift(self, x, axis):
+        return self.xp.max(x, axis=axis, keepdims=True)
+
     def erf(self, x):
         from cupyx.scipy.special import erf
 

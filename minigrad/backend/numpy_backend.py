@@ -69,6 +69,17 @@ class NumpyBackend:
         """The indices that sort ``x`` along ``axis``, equal values in their original order."""
         return numpy.argsort(x, axis=axis, kind="stable")
 
+    def softmax_shift(self, x, axis):
+        """The largest value along ``axis`` (kept, size 1), the number softmax subtracts
+        before e^. NumPy's fmax skips NaN, which its max does not: no matter here, since a
+        row that holds a NaN comes out of softmax all NaN either way.
+
+        Why not x.max: max checks every value for NaN. On the transformer benchmark's
+        attention scores, (16, 4, 64, 64) float32, max took 318 us here and fmax 191 us;
+        on (1024, 512) 132 against 95 us.
+        """
+        return numpy.fmax.reduce(x, axis=axis, keepdims=True)
+
     def erf(self, x):
         """The error function, elementwise, as an array of x's dtype. NumPy has none.
 

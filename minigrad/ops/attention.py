@@ -61,7 +61,7 @@ class PackedSelfAttention(Function):
         q, k, v = _heads(packed, heads)
         ctx.heads, ctx.scale = heads, 1.0 / math.sqrt(q.shape[-1])
         weights = xp.matmul(q * ctx.scale, k.transpose(0, 1, 3, 2))  # (Q s) K^T: see _attend
-        weights -= xp.max(weights, axis=-1, keepdims=True)  # softmax, in place (as Softmax)
+        weights -= ctx.backend.softmax_shift(weights, -1)  # softmax, in place (as Softmax)
         xp.exp(weights, out=weights)
         weights /= trailing_sum(xp, weights, 1)
         ctx.weights = weights

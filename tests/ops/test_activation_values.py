@@ -101,3 +101,23 @@ def test_relu_keeps_the_memory_layout_of_a_transposed_input():
     y = x.relu()
     numpy.testing.assert_array_equal(y.numpy(), numpy.maximum(memory, 0).transpose(1, 0, 2, 3))
     assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_softmax_of_large_infinite_and_nan_scores(dtype):
+    # The shift by each row's largest value (backend.softmax_shift, which may skip NaN)
+    # keeps e^ finite; a NaN anywhere in a row makes the whole row NaN, as in PyTorch.
+    x = numpy.array(
+        [
+            [1000.0, 1000.0, -1000.0],
+            [-numpy.inf, 0.0, 0.0],
+            [numpy.nan, 1.0, 2.0],
+            [numpy.inf, 1.0, 0.0],
+        ],
+        dtype=dtype,
+    )
+    with numpy.errstate(invalid="ignore"):  # inf - inf
+        got = minigrad.tensor(x).softmax(-1).numpy()
+    numpy.testing.assert_array_equal(got[0], numpy.array([0.5, 0.5, 0.0], dtype=dtype))
+    numpy.testing.assert_array_equal(got[1], numpy.array([0.0, 0.5, 0.5], dtype=dtype))
+    assert numpy.isnan(got[2:]).all() and got.dtype == dtype  # as PyTorch's softmax
