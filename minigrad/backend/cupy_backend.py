@@ -79,6 +79,14 @@ class CupyBackend:
     def argsort_stable(self, x, axis):
         return self.xp.argsort(x, axis=axis)  # CuPy's sort is always stable (and takes no kind)
 
+    def in_blocks(self, kernel, *inputs):
+        out = self.xp.empty(inputs[0].shape, dtype=inputs[0].dtype)
+        kernel(self.xp, *inputs, out)  # one call: a GPU runs each pass on the whole array
+        return out
+
+    def softmax_shift(self, x, axis):
+        return self.xp.max(x, axis=axis, keepdims=True)
+
     def erf(self, x):
         from cupyx.scipy.special import erf
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy
@@ -68,6 +69,27 @@ class NumpyBackend:
     def argsort_stable(self, x, axis):
         """The indices that sort ``x`` along ``axis``, equal values in their original order."""
         return numpy.argsort(x, axis=axis, kind="stable")
+
+    def in_blocks(self, kernel, *inputs):
+        """A new array ``out`` of the inputs' shape (all one shape) and the first one's
+        dtype, filled by kernel(numpy, *pieces, out_piece) on matching pieces that fit in
+        the CPU's cache: a chain of elementwise passes then reads main memory once, not
+        once per pass (erf_float32._in_blocks, where it was measured)."""
+        out = numpy.empty(inputs[0].shape, dtype=inputs[0].dtype)
+        pieces = [numpy.ascontiguousarray(a).reshape(-1) for a in inputs]
+        erf_float32._in_blocks(functools.partial(kernel, numpy), *pieces, out.reshape(-1))
+        return out
+
+    def softmax_shift(self, x, axis):
+        """The largest value along ``axis`` (kept, size 1), the number softmax subtracts
+        before e^. NumPy's fmax skips NaN, which its max does not: no matter here, since a
+        row that holds a NaN comes out of softmax all NaN either way.
+
+        Why not x.max: max checks every value for NaN. On the transformer benchmark's
+        attention scores, (16, 4, 64, 64) float32, max took 318 us here and fmax 191 us;
+        on (1024, 512) 132 against 95 us.
+        """
+        return numpy.fmax.reduce(x, axis=axis, keepdims=True)
 
     def erf(self, x):
         """The error function, elementwise, as an array of x's dtype. NumPy has none.

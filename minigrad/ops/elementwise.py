@@ -587,16 +587,10 @@ class GeluBackward(Function):
 
     @staticmethod
     def forward(ctx, g, x, *, cdf):
-        xp = ctx.xp
         ctx.save_for_backward(g, x)
-        slope = xp.multiply(x, x, out=xp.empty_like(x))  # (an array even when x is 0-d)
-        slope *= _number_like(xp, -0.5, x)
-        xp.exp(slope, out=slope)
-        slope *= x
-        slope *= _number_like(xp, 1 / math.sqrt(2 * math.pi), x)  # x phi(x)
-        slope += cdf
-        slope *= g
-        return slope
+        # In cache-sized blocks (backend.in_blocks): (1024, 512) float32, the benchmark's
+        # transformer MLP, took 826 us as seven whole-array passes, 615 us in blocks.
+        return ctx.backend.in_blocks(_gelu_backward_into, x, g, cdf)
 
     @staticmethod
     def backward(ctx, grad):
@@ -608,6 +602,17 @@ class GeluBackward(Function):
             grad * (cdf + x * density) if dg else None,
             grad * g * density * (2 - x * x) if dx else None,
         )
+
+
+def _gelu_backward_into(xp, x, g, cdf, out):
+    """out = g (Phi(x) + x phi(x)), in place on ``out``."""
+    xp.multiply(x, x, out=out)
+    out *= _number_like(xp, -0.5, x)
+    xp.exp(out, out=out)
+    out *= x
+    out *= _number_like(xp, 1 / math.sqrt(2 * math.pi), x)  # x phi(x)
+    out += cdf
+    out *= g
 
 
 def gelu(x, approximate="none"):

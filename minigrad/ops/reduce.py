@@ -210,7 +210,8 @@ class Softmax(Function):
         ctx.dim = _single_dim(dim, x.ndim, "softmax")
         # e^(x - max) divided by its sum, in place on one new array: the shift by the
         # largest value keeps e^ from overflowing and does not change the result
-        y = xp.subtract(x, xp.max(x, axis=ctx.dim, keepdims=True), out=xp.empty_like(x))
+        shift = ctx.backend.softmax_shift(x, ctx.dim)
+        y = xp.subtract(x, shift, out=xp.empty_like(x))
         xp.exp(y, out=y)
         y /= _sum_along(xp, y, ctx.dim)
         ctx.save_for_backward(y)

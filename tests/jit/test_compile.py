@@ -47,9 +47,9 @@ class LSTMClassifier(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    def __init__(self, d=8, heads=2):
+    def __init__(self, d=8, heads=2, attention_dropout=0.1):
         super().__init__()
-        self.attn = nn.MultiheadAttention(d, heads, dropout=0.1, batch_first=True)
+        self.attn = nn.MultiheadAttention(d, heads, dropout=attention_dropout, batch_first=True)
         self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.mlp = nn.Sequential(nn.Linear(d, 16), nn.GELU(), nn.Dropout(0.1), nn.Linear(16, d))
         self.head = nn.Linear(d, 4)
@@ -68,6 +68,7 @@ def batches(model_name, steps, batch=6, seed=1):
         "cnn": (batch, 1, 8, 8),
         "lstm": (batch, 5, 4),
         "transformer": (batch, 5, 8),
+        "transformer_packed": (batch, 5, 8),
     }[model_name]
     for _ in range(steps):
         x = rng.standard_normal(shape).astype(numpy.float32)
@@ -75,7 +76,14 @@ def batches(model_name, steps, batch=6, seed=1):
         yield minigrad.tensor(x), minigrad.tensor(y)
 
 
-MODELS = {"mlp": MLP, "cnn": CNN, "lstm": LSTMClassifier, "transformer": TransformerBlock}
+MODELS = {
+    "mlp": MLP,
+    "cnn": CNN,
+    "lstm": LSTMClassifier,
+    "transformer": TransformerBlock,
+    # no attention dropout: self-attention as one packed op (ops/attention.py)
+    "transformer_packed": lambda: TransformerBlock(attention_dropout=0.0),
+}
 OPTIMIZERS = {
     "sgd-momentum": lambda p: SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
     "adam": lambda p: Adam(p, lr=1e-2),

@@ -257,3 +257,31 @@ def test_multihead_attention_gradients_match_finite_differences():
     w = mha.in_proj_weight.detach().requires_grad_()
     b = mha.in_proj_bias.detach().requires_grad_()
     assert gradcheck(attend, [q, k, v, w, b], name="MultiheadAttention")
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_self_attention_packed_matches_numpy(batch_first):
+    # x as query, key and value, no mask, no weights asked for: the one projection
+    # [Q | K | V] and the PackedSelfAttention op (ops/attention.py) take over
+    mha = _randomise(MultiheadAttention(6, 3, batch_first=batch_first).double())
+    x, _, _ = _mha_inputs()
+    expected, _ = numpy_multihead(mha, x, x, x)
+    given_x = _t(x.transpose(1, 0, 2) if batch_first else x)
+    out, weights = mha(given_x, given_x, given_x, need_weights=False)
+    assert weights is None
+    got = out.numpy().transpose(1, 0, 2) if batch_first else out.numpy()
+    numpy.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_multihead_self_attention_packed_gradients_match_finite_differences():
+    mha = _randomise(MultiheadAttention(4, 2, batch_first=True).double())
+
+    def attend(x, w, b):
+        mha._parameters["in_proj_weight"], mha._parameters["in_proj_bias"] = w, b
+        return mha(x, x, x, need_weights=False)[0]
+
+    x = minigrad.randn(2, 3, 4, dtype=minigrad.float64, requires_grad=True)
+    w = mha.in_proj_weight.detach().requires_grad_()
+    b = mha.in_proj_bias.detach().requires_grad_()
+    assert gradcheck(attend, [x, w, b], name="MultiheadAttention, packed self-attention")
+    assert gradgradcheck(attend, [x, w, b], name="MultiheadAttention, packed self-attention")

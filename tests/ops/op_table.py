@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad.ops.attention import PackedSelfAttention
 from minigrad.ops.linalg import Linear
 from minigrad.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from minigrad.testing.strategies import broadcastable_shapes, shapes
@@ -89,6 +90,9 @@ def input_shapes(op, max_side=4):
                 [(s[0], s[1], s[2]), (s[1], s[3]), (s[3], s[2]), (s[3], s[3])] + [(s[3],), (s[3],)]
             )
         )
+    if op.inputs == "packed_attention":  # [Q | K | V] (N, L, 3E), E = 2 heads * head_dim
+        sizes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 2))
+        return sizes.map(lambda s: [(s[0], s[1], 3 * 2 * s[2])])
     if op.inputs == "gru":  # x (L, N, in), h0 (N, H), w_ih, w_hh, b_ih, b_hh (3H, ...)
         sizes = st.tuples(st.integers(1, 3), *(st.integers(1, 2) for _ in range(3)))
         return sizes.map(
@@ -220,6 +224,13 @@ OPS = [
     # linear algebra
     Op("matmul", lambda a, b: a @ b, "matmul"),
     Op("linear", lambda x, w, b: Linear.apply(x, w, b), "linear"),
+    # attention: one packed [Q|K|V] input, every head at once
+    Op(
+        "packed_self_attention",
+        lambda x: PackedSelfAttention.apply(x, heads=2),
+        "packed_attention",
+        on_integers="error",
+    ),
     # recurrent: a whole layer over the sequence (for the LSTM: h_t for every t, then c_n)
     Op("lstm", LSTMSequence.apply, "lstm", **RECURRENT),
     Op("lstm_reverse", lambda *a: LSTMSequence.apply(*a, reverse=True), "lstm", **RECURRENT),

@@ -72,6 +72,20 @@ def test_gelu_and_its_first_and_second_derivatives_match_the_plain_composition(d
         numpy.testing.assert_allclose(fused, plain, **tolerance)
 
 
+def test_gelu_gradient_of_a_large_transposed_input_in_blocks():
+    # More values than one cache block of the CPU backend (65,536), x a transposed view and
+    # the upstream gradient not contiguous either: the blocks must line up (backend.in_blocks)
+    rng = numpy.random.default_rng(1)
+    values = (rng.standard_normal((300, 250)) * 3).astype(numpy.float32)
+    upstream = rng.standard_normal((250, 600)).astype(numpy.float32)[:, ::2]
+    x = minigrad.tensor(values, requires_grad=True)
+    (x.T.gelu() * minigrad.tensor(upstream)).sum().backward()
+    v = values.T.astype(numpy.float64)
+    cdf = numpy.array([0.5 * (1 + math.erf(t / math.sqrt(2))) for t in v.ravel()]).reshape(v.shape)
+    expected = upstream * (cdf + v * numpy.exp(-0.5 * v * v) / math.sqrt(2 * math.pi))
+    numpy.testing.assert_allclose(x.grad.numpy(), expected.T, rtol=2e-5, atol=1e-6)
+
+
 def test_gelu_derivative_by_hand_at_one():
     # d/dx x Phi(x) at 1 = Phi(1) + phi(1) = 0.8413447 + 0.2419707
     x = minigrad.tensor([1.0], dtype=minigrad.float64, requires_grad=True)
@@ -101,3 +115,23 @@ def test_relu_keeps_the_memory_layout_of_a_transposed_input():
     y = x.relu()
     numpy.testing.assert_array_equal(y.numpy(), numpy.maximum(memory, 0).transpose(1, 0, 2, 3))
     assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_softmax_of_large_infinite_and_nan_scores(dtype):
+    # The shift by each row's largest value (backend.softmax_shift, which may skip NaN)
+    # keeps e^ finite; a NaN anywhere in a row makes the whole row NaN, as in PyTorch.
+    x = numpy.array(
+        [
+            [1000.0, 1000.0, -1000.0],
+            [-numpy.inf, 0.0, 0.0],
+            [numpy.nan, 1.0, 2.0],
+            [numpy.inf, 1.0, 0.0],
+        ],
+        dtype=dtype,
+    )
+    with numpy.errstate(invalid="ignore"):  # inf - inf
+        got = minigrad.tensor(x).softmax(-1).numpy()
+    numpy.testing.assert_array_equal(got[0], numpy.array([0.5, 0.5, 0.0], dtype=dtype))
+    numpy.testing.assert_array_equal(got[1], numpy.array([0.0, 0.5, 0.5], dtype=dtype))
+    assert numpy.isnan(got[2:]).all() and got.dtype == dtype  # as PyTorch's softmax

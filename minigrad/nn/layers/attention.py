@@ -16,7 +16,8 @@ Multi-head attention projects the inputs ``num_heads`` times into narrower
 spaces (E / num_heads wide), attends in each separately, and joins the heads'
 outputs with one more projection: different heads can look for different things.
 Everything is Tensor operations, so all derivatives (and second derivatives) come
-from those ops.
+from those ops; self-attention without masks, dropout or returned weights runs as one
+op instead (ops/attention.py, PackedSelfAttention: the same numbers, fewer products).
 
 Masks follow PyTorch, whose two functions disagree on what True means:
 
@@ -38,6 +39,7 @@ from minigrad.nn import init
 from minigrad.nn.functional import _attend, _causal_bias, _check_input, _mask_as_bias, linear
 from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops.attention import PackedSelfAttention
 
 
 class MultiheadAttention(Module):
@@ -149,6 +151,7 @@ class MultiheadAttention(Module):
         for x, (w, _) in zip((query, key, value), self._projections()):
             _check_input("MultiheadAttention", x, w)
         batched = query.ndim == 3
+        self_attention = query is key is value and self._qkv_same_embed_dim
         # Work batch first, (N, L, E): each projection is then one product of rows and
         # each head a view of its result (see _heads).
         if not batched:
@@ -159,12 +162,14 @@ class MultiheadAttention(Module):
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         n, length, _ = query.shape
         source_length = key.shape[1]
-        heads = self._heads(query, key, value)
         bias = self._bias(query, attn_mask, key_padding_mask, is_causal, n, length, source_length)
         dropout_p = self.dropout if self.training else 0.0
-        output, weights = _attend(*heads, bias, dropout_p)
-        # (N, heads, L, head_dim) -> (N, L, E): the heads side by side again
-        output = self.out_proj(output.transpose(1, 2).reshape(n, length, self.embed_dim))
+        if self_attention and bias is None and dropout_p == 0.0 and not need_weights:
+            output = self.out_proj(self._packed_self_attention(query))
+        else:
+            output, weights = _attend(*self._heads(query, key, value), bias, dropout_p)
+            # (N, heads, L, head_dim) -> (N, L, E): the heads side by side again
+            output = self.out_proj(output.transpose(1, 2).reshape(n, length, self.embed_dim))
         if not batched:
             output = output.squeeze(0)
         elif not self.batch_first:
@@ -184,6 +189,18 @@ class MultiheadAttention(Module):
             projected = linear(x, w, b)
             heads.append(projected.reshape(n, size, self.num_heads, self.head_dim).transpose(1, 2))
         return heads
+
+    def _packed_self_attention(self, x):
+        """Self-attention of x (N, L, E) as [Q | K | V] = one projection of x, attended by
+        one op (ops/attention.py): the same numbers as _heads and _attend.
+
+        Why: the benchmark's block (x (16, 64, 128), 4 heads) made three (1024, 128) @
+        (128, 128) products forward and six backward; packed, one (1024, 128) @
+        (128, 384) forward and two backward. With 2 BLAS threads here: forward 518 ->
+        258 us, dL/dx 343 -> 255 us (the three sums included), dL/dW 505 -> 270 us.
+        """
+        packed = linear(x, self.in_proj_weight, self.in_proj_bias)
+        return PackedSelfAttention.apply(packed, heads=self.num_heads)
 
     def _bias(self, like, attn_mask, key_padding_mask, is_causal, n, length, source_length):
         """Every mask as one term to add to the scores (N, heads, L, S), or None."""
