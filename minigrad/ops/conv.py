@@ -38,6 +38,7 @@ import math
 
 from minigrad.autograd.function import Function
 from minigrad.ops.index import IndexAdd
+from minigrad.ops.linalg import _column_sums
 
 # --- sliding windows: the one trick everything here uses ------------------------------
 
@@ -212,7 +213,19 @@ class Conv2d(Function):
             if dw
             else None,
         )
-        return grads + tuple(grad.sum(dim=(0, 2, 3)) if needed else None for needed in db)
+        return grads + tuple(_bias_grad(grad) if needed else None for needed in db)
+
+
+def _bias_grad(grad):
+    """dL/db[o] = the sum of dL/dy (N, O, Ho, Wo) over n, p, q, as ``_column_sums`` of its
+    (N*Ho*Wo, O) rows: a view of the channels-first memory that ``Conv2d`` gives out (and
+    that the ops after it keep), a copy for any other layout.
+
+    Why: NumPy's sum over axes (0, 2, 3) of the CNN benchmark's (64, 32, 24, 24) float32
+    gradient took 0.21 ms here, the matrix-vector product 0.058 ms; for the first
+    layer's (64, 16, 26, 26) 0.29 against 0.017 ms.
+    """
+    return _column_sums(grad.transpose(0, 1).reshape(grad.shape[1], -1).T)
 
 
 class ConvTranspose2d(Function):

@@ -294,3 +294,21 @@ def test_input_gradient_of_a_batch_matches_the_loop_definition(stride, dilation)
         groups=groups,
     )
     numpy.testing.assert_allclose(dx.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("channels_first", [True, False])
+def test_bias_gradient_is_the_sum_over_batch_and_pixels(channels_first):
+    # Computed in float32 as a matrix-vector product (BLAS's order of additions): it
+    # must agree with float64 sums, for the channels-first gradient a convolution's
+    # output passes back and for a plain C-order one.
+    rng = numpy.random.default_rng(2)
+    x = minigrad.tensor(rng.standard_normal((8, 3, 14, 14)).astype(numpy.float32))
+    w = minigrad.tensor(rng.standard_normal((5, 3, 3, 3)).astype(numpy.float32))
+    b = minigrad.zeros(5, requires_grad=True)
+    g = rng.standard_normal((8, 5, 12, 12)).astype(numpy.float32)
+    if channels_first:
+        g = g.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+    conv2d(x, w, b).backward(minigrad.tensor(g))
+    assert b.grad.dtype == minigrad.float32
+    expected = g.astype(numpy.float64).sum(axis=(0, 2, 3))
+    numpy.testing.assert_allclose(b.grad.numpy(), expected, rtol=1e-5, atol=1e-5)
