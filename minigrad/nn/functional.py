@@ -96,6 +96,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_input("dropout", input)
     if not training or p == 0.0:
         return input
     backend = input._backend
@@ -113,6 +114,7 @@ def relu(input, inplace: bool = False):
     >>> relu(minigrad.tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
+    _check_input("relu", input)
     return input.relu()
 
 
@@ -123,6 +125,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     >>> leaky_relu(minigrad.tensor([-1.0, 2.0]), 0.5).tolist()
     [-0.5, 2.0]
     """
+    _check_input("leaky_relu", input)
     return input.leaky_relu(negative_slope)
 
 
@@ -133,6 +136,7 @@ def gelu(input, approximate: str = "none"):
     >>> round(gelu(minigrad.tensor(1.0)).item(), 4)
     0.8413
     """
+    _check_input("gelu", input)
     return _gelu(input, approximate)
 
 
@@ -143,6 +147,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     >>> round(softplus(minigrad.tensor(0.0)).item(), 4)      # ln 2
     0.6931
     """
+    _check_input("softplus", input)
     return input.softplus(beta, threshold)
 
 
@@ -153,6 +158,7 @@ def silu(input, inplace: bool = False):
     >>> round(silu(minigrad.tensor(1.0)).item(), 4)
     0.7311
     """
+    _check_input("silu", input)
     dtypes.require_floating(input.data, "silu")  # PyTorch has no integer silu
     return input * input.sigmoid()
 
@@ -164,6 +170,7 @@ def tanh(input):
     >>> tanh(minigrad.tensor([0.0])).tolist()
     [0.0]
     """
+    _check_input("tanh", input)
     return input.tanh()
 
 
@@ -174,6 +181,7 @@ def sigmoid(input):
     >>> sigmoid(minigrad.tensor([0.0])).tolist()
     [0.5]
     """
+    _check_input("sigmoid", input)
     return input.sigmoid()
 
 
@@ -194,6 +202,7 @@ def softmax(input, dim=None):
     >>> softmax(minigrad.tensor([0.0, 0.0]), dim=0).tolist()
     [0.5, 0.5]
     """
+    _check_input("softmax", input)
     dim = _softmax_dim(input.ndim, "softmax") if dim is None else dim
     return input.softmax(dim)
 
@@ -205,6 +214,7 @@ def log_softmax(input, dim=None):
     >>> log_softmax(minigrad.tensor([1e4, 0.0]), dim=0).tolist()    # no overflow
     [0.0, -10000.0]
     """
+    _check_input("log_softmax", input)
     dim = _softmax_dim(input.ndim, "log_softmax") if dim is None else dim
     return input.log_softmax(dim)
 

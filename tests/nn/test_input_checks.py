@@ -71,6 +71,20 @@ def test_a_model_called_on_a_list_or_an_int_tensor():
     assert model(minigrad.tensor([[1.0, 2.0, 3.0]])).shape == (1, 1)
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [nn.ReLU(), nn.LeakyReLU(), nn.GELU(), nn.Tanh(), nn.Sigmoid(), nn.Softplus(), nn.SiLU()]
+    + [nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Dropout(0.5)],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_a_model_that_starts_without_weights_names_the_list_too(layer):
+    # the check used to live only in the weighted layers: a model starting with ReLU
+    # failed with "'list' object has no attribute 'relu'"
+    model = nn.Sequential(layer, nn.Linear(2, 1))
+    with pytest.raises(TypeError, match=r"the input must be a Tensor, got a list.*tensor\(data\)"):
+        model([[1.0, 2.0]])
+
+
 def test_an_rnn_state_of_another_dtype_is_refused_too():
     lstm = nn.LSTM(3, 4)
     x = minigrad.zeros(5, 2, 3)
