@@ -6,7 +6,8 @@ An LSTM (32 inputs, 64 hidden, batch 32) runs forward and backward over sequence
 several lengths. The work per step is the same at every length, so the time per step
 should stay about flat; time per step that grows with the length is a sign of work
 that grows as length^2 (minigrad had that until its RNN layers cut the sequence into
-steps by halving: minigrad/nn/layers/recurrent.py, ``_split_steps``).
+steps by halving, ``split_steps`` in minigrad/ops/recurrent.py; now each layer is one
+op, minigrad/ops/recurrent.py).
 """
 
 from __future__ import annotations
