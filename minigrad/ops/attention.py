@@ -28,7 +28,7 @@ import math
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
 from minigrad.dtypes import require_floating
-from minigrad.ops.linalg import trailing_sum
+from minigrad.ops.reduce import softmax_grad, softmax_into
 from minigrad.ops.shape import stack
 
 
@@ -61,10 +61,7 @@ class PackedSelfAttention(Function):
         q, k, v = _heads(packed, heads)
         ctx.heads, ctx.scale = heads, 1.0 / math.sqrt(q.shape[-1])
         weights = xp.matmul(q * ctx.scale, k.transpose(0, 1, 3, 2))  # (Q s) K^T: see _attend
-        weights -= ctx.backend.softmax_shift(weights, -1)  # softmax, in place (as Softmax)
-        xp.exp(weights, out=weights)
-        weights /= trailing_sum(xp, weights, 1)
-        ctx.weights = weights
+        ctx.weights = softmax_into(ctx.backend, weights, -1, out=weights)  # in place
         ctx.save_for_backward(packed)
         out = xp.matmul(weights, v)  # (N, heads, L, head_dim) -> (N, L, E): heads side by side
         return out.transpose(0, 2, 1, 3).reshape(n, length, width // 3)
@@ -91,9 +88,7 @@ def _gradient(xp, packed, weights, grad, ctx):
     d = xp.empty(packed.shape, dtype=packed.dtype)
     dq, dk, dv = _heads(d, ctx.heads)
     dv[...] = xp.matmul(weights.transpose(0, 1, 3, 2), g)
-    ds = xp.matmul(g, v.transpose(0, 1, 3, 2))  # dL/dW, then dL/dS in place
-    ds -= trailing_sum(xp, ds * weights, 1)
-    ds *= weights
+    ds = softmax_grad(xp, xp.matmul(g, v.transpose(0, 1, 3, 2)), weights, -1)  # dL/dS
     ds *= ctx.scale
     dq[...] = xp.matmul(ds, k)
     dk[...] = xp.matmul(ds.transpose(0, 1, 3, 2), q)

@@ -134,6 +134,21 @@ def _column_sums(rows):
     return rows._wrap(rows.xp.ones(rows.shape[0], dtype=rows.dtype)) @ rows
 
 
+def sum_kept(xp, x, dims, mean=False):
+    """The sums (or means) of ``x`` over ``dims`` (a tuple, or None for every axis), kept
+    as size-1 axes: over the last axes as a matrix-vector product (``trailing_sum``,
+    measured there), over any others with NumPy's sum or mean.
+
+    >>> import numpy
+    >>> sum_kept(numpy, numpy.arange(6.0).reshape(2, 3), (1,), mean=True).tolist()
+    [[1.0], [4.0]]
+    """
+    count = 0 if dims is None else math.prod(x.shape[d] for d in dims)
+    if count and dims == tuple(range(x.ndim - len(dims), x.ndim)):
+        return trailing_sum(xp, x, len(dims), 1 / count if mean else 1.0)
+    return (xp.mean if mean else xp.sum)(x, axis=dims, keepdims=True)
+
+
 def trailing_sum(xp, x, count, scale=1.0):
     """The sums of ``x`` over its last ``count`` axes, times ``scale``, those axes kept
     with size 1: x as a (rows, n) matrix times a vector of n ``scale``s.

@@ -11,12 +11,10 @@ composite version is in tests/nn/test_layers.py, which checks this one against i
 
 from __future__ import annotations
 
-import math
-
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
 from minigrad.dtypes import require_floating
-from minigrad.ops.linalg import trailing_sum
+from minigrad.ops.linalg import sum_kept
 
 
 class Normalize(Function):
@@ -33,8 +31,8 @@ class Normalize(Function):
         require_floating(x, "layer_norm / batch_norm")  # PyTorch has no integer version
         xp = ctx.xp
         ctx.dims, ctx.eps = tuple(dims), float(eps)
-        centered = x - _mean(xp, x, ctx.dims)
-        var = _mean(xp, centered * centered, ctx.dims)
+        centered = x - sum_kept(xp, x, ctx.dims, mean=True)
+        var = sum_kept(xp, centered * centered, ctx.dims, mean=True)
         ctx.rstd = 1 / xp.sqrt(var + ctx.eps)
         y = centered  # a new array: scaled in place
         y *= ctx.rstd
@@ -56,17 +54,7 @@ class Normalize(Function):
 
 def _normalize_grad(xp, g, y, rstd, dims):
     """(g - mean(g) - y * mean(g * y)) * rstd on arrays, in place on the one it makes."""
-    grad_x = g - _mean(xp, g, dims)
-    grad_x -= y * _mean(xp, g * y, dims)
+    grad_x = g - sum_kept(xp, g, dims, mean=True)
+    grad_x -= y * sum_kept(xp, g * y, dims, mean=True)
     grad_x *= rstd
     return grad_x
-
-
-def _mean(xp, x, dims):
-    """The mean over ``dims``, kept as size-1 axes. Over the last axes (LayerNorm's) it
-    is a matrix-vector product (ops/linalg.py trailing_sum: 35 us -> 8 us for the
-    transformer block's (16, 64, 128)); over others (BatchNorm's) NumPy's mean."""
-    count = math.prod(x.shape[d] for d in dims)
-    if count and dims == tuple(range(x.ndim - len(dims), x.ndim)):
-        return trailing_sum(xp, x, len(dims), 1 / count)
-    return xp.mean(x, axis=dims, keepdims=True)
