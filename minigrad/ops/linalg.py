@@ -140,8 +140,8 @@ def sum_kept(xp, x, dims, mean=False):
     measured there), over any others with NumPy's sum or mean.
 
     >>> import numpy
-    >>> sum_kept(numpy, numpy.arange(6.0).reshape(2, 3), (1,), mean=True).tolist()
-    [[1.0], [4.0]]
+    >>> sum_kept(numpy, numpy.arange(8.0).reshape(2, 4), (1,), mean=True).tolist()
+    [[1.5], [5.5]]
     """
     count = 0 if dims is None else math.prod(x.shape[d] for d in dims)
     if count and dims == tuple(range(x.ndim - len(dims), x.ndim)):
