@@ -13,7 +13,10 @@ planned, and the calls written out as the source of one Python function.
    lifetimes do not overlap, and is written there (``out=``). ``out=`` computes
    exactly the values a fresh array would hold, with the strides the trace saw, so the
    replay stays bit for bit equal to eager;
-4. code generation: one line per call, buffers as local variables (``source``).
+4. views made once (``hoist_views``): a view (``x[t]``, ``x.T``, ``x.reshape``) of an
+   array that is the same object at every replay (a parameter, a planned buffer) is
+   the same view at every replay: it is made here, once;
+5. code generation: one line per call, buffers as local variables (``source``).
 
     >>> import numpy
     >>> from minigrad.jit.tracer import Recorder
@@ -55,9 +58,11 @@ class Program:
         keep_roots = {recorder.roots[i] for i in keep}
         calls, self.constants = fold_constants(recorder, recorder.calls, keep_roots)
         calls = live_calls(recorder, keep_roots, calls)
-        self.names = [call.name for call in calls]  # what it calls, in order (for reading)
         pooled, fillings, self.arena_bytes = plan_memory(recorder, calls, keep_roots)
         self.planned_bytes = sum(array.nbytes for array in pooled.values())  # if each had its own
+        calls, views = hoist_views(recorder, calls, {**self.constants, **pooled}, keep)
+        self.constants.update(views)
+        self.names = [call.name for call in calls]  # what it calls, in order (for reading)
         self.source, namespace = _generate(
             recorder, calls, pooled, fillings, self.inputs, keep, self.constants
         )
@@ -107,6 +112,60 @@ def live_calls(recorder, keep_roots, calls) -> list:
             needed |= touched | {roots[i] for i in call.reads}
     live.reverse()
     return live
+
+
+def hoist_views(recorder, calls, fixed, keep) -> tuple:
+    """(the calls left, {buffer: view}) once every view of an array that is the same
+    object at each replay is made here, once.
+
+    ``fixed`` maps buffers to such arrays (constants, planned buffers); arrays from
+    outside (parameters, optimizer state) are fixed too. A view of one aliases the same
+    memory at every replay, so the replay needs no line to make it again: an LSTM's
+    ``gates[t]`` and its four gate slices were about half of its replay's lines (the
+    LSTM step at L = 100: 4389 lines -> 2300). Only NumPy arrays, and only calls that
+    make nothing but a view (``_VIEW_CALLS``, basic indexing), checked on the result.
+    """
+    fixed = dict(fixed)
+    for index, kind in enumerate(recorder.kinds):
+        if kind == "external":
+            fixed[index] = recorder.values[index]
+    left, views = [], {}
+    for call in calls:
+        view = _view_of_fixed(recorder, call, fixed, keep)
+        if view is None:
+            left.append(call)
+        else:
+            fixed[call.outputs] = views[call.outputs] = view
+    return left, views
+
+
+# Calls that give a view of their first argument (when they give a view at all).
+_VIEW_CALLS = {"getitem", "reshape", "transpose", "swapaxes", "squeeze", "T", "mT", "view"}
+
+
+def _view_of_fixed(recorder, call, fixed, keep):
+    """The view ``call`` makes of a fixed array, made now; None if it is not one."""
+    index = call.outputs
+    if (
+        call.name not in _VIEW_CALLS
+        or not isinstance(index, int)
+        or index in keep
+        or call.writes
+        or call.effect
+        or recorder.kinds[index] != "made"
+        or not call.args
+        or not isinstance(call.args[0], Buffer)
+        or call.args[0].index not in fixed
+        or _has_buffer((call.args[1:], call.kwargs))  # (an index array: a copy)
+    ):
+        return None
+    source = fixed[call.args[0].index]
+    if type(source) is not numpy.ndarray:
+        return None
+    view = call.fn(source, *call.args[1:], **call.kwargs)
+    if type(view) is not numpy.ndarray or not numpy.may_share_memory(view, source):
+        return None  # (a copy: reshape of a non-contiguous array, advanced indexing)
+    return view
 
 
 def plan_memory(recorder, calls, keep_roots) -> tuple:

@@ -373,6 +373,24 @@ def test_calls_on_constants_are_made_once_and_dead_calls_dropped():
     del unused
 
 
+def test_views_of_arrays_that_are_the_same_at_every_replay_are_made_once():
+    from minigrad.jit.program import Program
+    from minigrad.jit.tracer import Recorder
+
+    recorder = Recorder()
+    weights = numpy.arange(6.0).reshape(2, 3)  # from outside: the same array each replay
+    x = recorder.input(numpy.ones(3))
+    w = recorder.external(weights)
+    row = w[1]  # a view of weights: made once, when the program is made
+    flat = w.T.reshape(6)  # w.T is a view too; its reshape copies (not contiguous)
+    y = x * row + flat[:3]  # flat[:3] views a copy made at each replay: stays
+    program = Program(recorder, keep=[y.index])
+    assert program.names == ["reshape", "mul", "getitem", "add"]
+    weights[1] += 10.0  # changed in place: the view made once sees it
+    (out,) = program.run([numpy.full(3, 2.0)])
+    assert out.tolist() == [2 * 13.0 + 0.0, 2 * 14.0 + 13.0, 2 * 15.0 + 1.0]
+
+
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
     class RunningMean(nn.Module):
         def __init__(self):
