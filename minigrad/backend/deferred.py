@@ -54,6 +54,19 @@ def defer(failed, make_error) -> None:
     _pending.append((failed, make_error))
 
 
+def check(failed, make_error, reads_wait) -> None:
+    """Raise ``make_error()`` if ``failed`` (a 0-d boolean array) is true: at once, or,
+    on a device whose reads wait (``reads_wait``) inside ``deferring()``, at its next read.
+
+    >>> import numpy
+    >>> check(numpy.asarray(False), lambda: ValueError("never made"), reads_wait=False)
+    """
+    if reads_wait and active():  # (fit: no read per batch)
+        defer(failed, make_error)
+    elif bool(failed):
+        raise make_error()
+
+
 def run_deferred_checks() -> None:
     """Read every deferred flag (one read per device) and raise the first failed check."""
     if not _pending:

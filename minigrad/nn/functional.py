@@ -412,12 +412,8 @@ def _check_indices(indices, low, high, name, what, ignore=None):
         allowed = f"{low}..{high - 1}" + ("" if ignore is None else f", or {ignore} (ignored)")
         return IndexError(f"{name}: index {value} is out of range for {what} (valid: {allowed})")
 
-    if not indices.numel():
-        return
-    if indices._backend.reads_wait and deferred.active():  # (fit: no read per batch)
-        deferred.defer(bad.any(), error)
-    elif bool(bad.any()):
-        raise error()
+    if indices.numel():
+        deferred.check(bad.any(), error, indices._backend.reads_wait)
 
 
 # --- losses ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ change the output". ``Remainder`` is the exception: between jumps it is
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.backend import backend_of_array, concrete, deferred
 from minigrad.ops.broadcast import sum_to_shape
 from minigrad.ops.elementwise import _match, _shape
 
@@ -43,6 +44,7 @@ class FloorDivide(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _match(ctx, a, b)
+        _refuse_integer_zero(b, "floor_divide")
         return ctx.xp.floor_divide(a, b)
 
 
@@ -54,6 +56,7 @@ class Remainder(Function):
         ctx.save_for_backward(a, b)  # as given: a Python number stays a number
         ctx.shapes = _shape(a), _shape(b)
         a, b = _match(ctx, a, b)
+        _refuse_integer_zero(b, "remainder")
         return ctx.xp.remainder(a, b)
 
     @staticmethod
@@ -65,6 +68,21 @@ class Remainder(Function):
             quotient = (a.detach() if hasattr(a, "detach") else a) // b.detach()
             grad_b = sum_to_shape(-grad * quotient, ctx.shapes[1])
         return sum_to_shape(grad, ctx.shapes[0]) if da else None, grad_b
+
+
+def _refuse_integer_zero(divisor, name):
+    """An integer divided by 0 has no value: a ZeroDivisionError, as Python and PyTorch
+    give (NumPy gives 0 and a warning, a silently wrong number). Floats give inf or nan,
+    as everywhere. A check by value: under minigrad.compile, at trace time only."""
+    divisor = concrete(divisor)
+    if not hasattr(divisor, "dtype") or divisor.dtype.kind not in "iu":
+        return  # (a float, or a Python float left as it is beside a GPU array: _match)
+    backend = backend_of_array(divisor)
+    error = lambda: ZeroDivisionError(  # noqa: E731
+        f"{name}: integer division by zero (the divisor holds a 0); divide floats to get "
+        "inf, or replace the zeros first (minigrad.where(b == 0, 1, b))"
+    )
+    deferred.check((divisor == 0).any(), error, backend.reads_wait)
 
 
 def floor_divide(a, b):

@@ -1,5 +1,8 @@
 """Rounding ops and Python's // and %: values against NumPy and by hand, zero gradients."""
 
+import math
+import operator
+
 import numpy
 import pytest
 
@@ -65,3 +68,35 @@ def test_remainder_gradients_by_hand():
 def test_floor_division_has_no_gradient():
     x = minigrad.tensor([3.0], requires_grad=True)
     assert not (x // 2).requires_grad
+
+
+@pytest.mark.parametrize(
+    "divide, python",
+    [
+        (lambda a, b: a // b, operator.floordiv),
+        (lambda a, b: a % b, operator.mod),
+        (minigrad.floor_divide, operator.floordiv),
+        (minigrad.remainder, operator.mod),
+    ],
+    ids=["//", "%", "floor_divide", "remainder"],
+)
+def test_an_integer_divided_by_zero_is_an_error_not_a_silent_zero(divide, python):
+    """As Python and PyTorch (NumPy would give 0 and a warning); floats give inf / nan."""
+    a = minigrad.tensor([7, -7])
+    for divisor in (0, minigrad.tensor([2, 0]), minigrad.tensor(0)):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            divide(a, divisor)
+    assert divide(a, minigrad.tensor([2, -2])).tolist() == [python(7, 2), python(-7, -2)]
+
+
+def test_a_number_divided_by_an_integer_zero_is_an_error_too():
+    for divide in (lambda a, b: a // b, lambda a, b: a % b):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            divide(7, minigrad.tensor([0, 1]))
+
+
+def test_a_float_divided_by_zero_gives_inf_or_nan_as_in_pytorch():
+    x = minigrad.tensor([1.0, -1.0])
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        assert (x // 0.0).tolist() == [math.inf, -math.inf]
+        assert all(math.isnan(value) for value in (x % 0.0).tolist())
