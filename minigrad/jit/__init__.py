@@ -77,7 +77,9 @@ def compile(fn=None, *, max_traces: int = 8):
     - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
       ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
       naming your line. So does anything whose shape depends on values (boolean
-      mask indexing, ``nonzero``). Do these outside, or with tensor ops (``where``).
+      mask indexing, ``nonzero``), and handing a tensor's array to code outside
+      the trace (``numpy_array[...] = t.data``, MPI: a DistributedDataParallel model
+      trains eagerly only). Do these outside, or with tensor ops (``where``).
     - The returned Tensors are fresh arrays each call, detached from any graph;
       ``.grad`` of parameters holds this call's gradient, as in eager.
     - Inputs are read at each call; anything else (a Tensor captured from outside,

@@ -127,6 +127,15 @@ _INPLACE_FUNCTIONS = {
 }
 # Results whose shape depends on the values: a replay could not allocate them.
 _VALUE_SHAPED = {"nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract"}
+# What hands an array's memory to other code, which would then read the trace-time
+# values outside any recorded call (``outside[...] = t`` reads t through one of them).
+_MEMORY_INTERFACES = {
+    "__array_interface__",
+    "__array_struct__",
+    "__cuda_array_interface__",
+    "__dlpack__",
+    "__buffer__",
+}
 # What an array tells without reading its values.
 _STATIC = {"shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags", "device"}
 
@@ -319,6 +328,8 @@ class Traced:
     def __getattr__(self, name):
         if name in _STATIC or name == "base":
             return getattr(self.value, name)
+        if name in _MEMORY_INTERFACES:  # NumPy copying it into an array of its own
+            raise_trace_error(_READS_VALUE)
         attribute = getattr(self.value, name)
         if callable(attribute):
             if name in ("item", "tolist", "tobytes", "__array__"):

@@ -115,6 +115,7 @@ class DistributedDataParallel(Module):
     def _gradient_hook(self, param):
         def hook(grad):
             if self.require_gradient_sync:
+                _refuse_to_be_traced(grad)
                 queue_callback(self._average_gradients)
                 if self.overlap_backward:
                     self._one_gradient_arrived(param, grad)
@@ -152,6 +153,21 @@ class DistributedDataParallel(Module):
     def _send(self, bucket, pending=None):
         bucket.pack(self._names, self.find_unused_parameters, pending)
         bucket.request = _start_mean(self.world, bucket)
+
+
+def _refuse_to_be_traced(grad):
+    """A clear error under ``minigrad.compile``: the averaging copies gradients into NumPy
+    buckets and sends them with MPI, none of it array calls a trace records, so each
+    replay would reuse the gradients averaged while tracing."""
+    from minigrad.jit.tracer import Traced, TraceError, user_line
+
+    if isinstance(grad.data, Traced):
+        raise TraceError(
+            "minigrad.compile: DistributedDataParallel averages gradients across processes "
+            "with MPI calls, which a trace cannot record (each replay would reuse the "
+            f"gradients averaged while tracing), at {user_line()}. Train a "
+            "DistributedDataParallel model eagerly."
+        )
 
 
 class _Bucket:

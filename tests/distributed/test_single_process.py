@@ -90,6 +90,20 @@ def test_ddp_no_sync_accumulates_and_unused_parameters_are_named(world_of_one):
     assert other[1].weight.grad.tolist() == [[0.0, 0.0]]  # counted as a zero gradient
 
 
+def test_compiling_a_ddp_step_is_a_clear_error_not_a_frozen_gradient(world_of_one):
+    """A replay cannot repeat the averaging (MPI calls on NumPy buffers): it would apply
+    the gradient averaged while tracing at every step."""
+    model = nn.DistributedDataParallel(nn.Linear(3, 1))
+
+    @minigrad.compile
+    def step(x):
+        model(x).sum().backward()
+
+    with pytest.raises(minigrad.TraceError, match="DistributedDataParallel averages") as error:
+        step(minigrad.ones(2, 3))
+    assert "model(x).sum().backward()" in str(error.value)  # the user's line
+
+
 def test_across_ranks_helpers_are_identities_alone():
     from minigrad.distributed import across_ranks
 

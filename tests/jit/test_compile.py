@@ -250,6 +250,14 @@ def masks_by_value(x):
     return x[x > 0].sum()
 
 
+OUTSIDE = numpy.zeros(3, dtype=numpy.float32)
+
+
+def copies_into_numpy(x):
+    OUTSIDE[...] = (x * 2).data  # NumPy would read the trace's values, once
+    return x
+
+
 @pytest.mark.parametrize(
     "fn, text, what",
     [
@@ -258,6 +266,7 @@ def masks_by_value(x):
         (branches_on_bool, "if bool(x.sum())", "value is read to Python"),
         (branches_on_comparison, "if x.sum() > 0", "value is read to Python"),
         (masks_by_value, "x[x > 0]", "boolean mask"),
+        (copies_into_numpy, "OUTSIDE[...] = (x * 2).data", "value is read to Python"),
     ],
 )
 def test_reading_a_value_is_a_trace_error_naming_the_users_line(fn, text, what):
