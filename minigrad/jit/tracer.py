@@ -446,9 +446,11 @@ def _as_ufunc(fn, args, kwargs):
     """The ufunc (or ufunc reduce) that ``fn`` calls on NumPy arrays, else ``fn``.
 
     An operator becomes its ufunc when an operand is a NumPy array with axes (not a
-    scalar: NumPy 1's scalar arithmetic has its own rules); a reduction becomes the
-    reduce of its ufunc. Both compute the same thing, and both can write into a
-    preallocated array (``out=``), which the memory plan needs.
+    scalar: NumPy 1's scalar arithmetic has its own rules); a reduction over given
+    axes becomes the reduce of its ufunc. Both compute the same thing, and both can
+    write into a preallocated array (``out=``), which the memory plan needs. (Not a
+    reduction over every axis: ``x.sum()`` is over all axes, ``add.reduce(x)`` over
+    the first.)
     """
     if type(fn) is numpy.ufunc:
         return fn
@@ -464,6 +466,7 @@ def _as_ufunc(fn, args, kwargs):
         and type(args[0]) is numpy.ndarray
         and len(args) <= 1 + reduce[1]
         and set(kwargs) <= {"axis", "keepdims"}
+        and (len(args) > 1 or "axis" in kwargs)
     ):
         return reduce[0].reduce
     return fn

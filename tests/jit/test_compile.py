@@ -1,5 +1,7 @@
 """minigrad.compile: a compiled step computes exactly what the eager step computes."""
 
+import math
+
 import numpy
 import pytest
 
@@ -398,6 +400,41 @@ def test_views_of_arrays_that_are_the_same_at_every_replay_are_made_once():
     weights[1] += 10.0  # changed in place: the view made once sees it
     (out,) = program.run([numpy.full(3, 2.0)])
     assert out.tolist() == [2 * 13.0 + 0.0, 2 * 14.0 + 13.0, 2 * 15.0 + 1.0]
+
+
+def test_reductions_without_an_axis_reduce_every_axis_in_the_trace_and_the_replay():
+    from minigrad.jit.program import Program
+    from minigrad.jit.tracer import Recorder
+
+    recorder = Recorder()
+    x = recorder.input(numpy.arange(6.0).reshape(2, 3))
+    results = [x.sum(), x.max(), x.min(), x.prod(), x.sum(0), x.max(axis=1)]
+    traced = [r.value.tolist() for r in results]
+    assert traced == [15.0, 5.0, 0.0, 0.0, [3.0, 5.0, 7.0], [2.0, 5.0]]
+    program = Program(recorder, keep=[r.index for r in results])
+    replayed = [r.tolist() for r in program.run([numpy.arange(1.0, 7.0).reshape(3, 2)])]
+    assert replayed == [21.0, 6.0, 1.0, 720.0, [9.0, 12.0], [2.0, 4.0, 6.0]]
+
+
+def test_gradient_clipping_in_a_compiled_step_is_eager_clipping():
+    def run(compiled):
+        w = minigrad.tensor([[3.0, 4.0], [0.0, 12.0]], requires_grad=True)
+        optimizer = minigrad.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            optimizer.zero_grad()
+            (w * x).sum().backward()
+            norm = minigrad.nn.utils.clip_grad_norm_([w], max_norm=1.0)
+            optimizer.step()
+            return norm
+
+        step = minigrad.compile(step) if compiled else step
+        norms = [step(minigrad.tensor([[1.0, 1.0], [1.0, 2.0]]) * (i + 1)).item() for i in range(4)]
+        return norms, w.tolist()
+
+    norms, weights = run(compiled=True)
+    assert (norms, weights) == run(compiled=False)
+    assert norms[0] == pytest.approx(math.sqrt(1 + 1 + 1 + 4))  # the gradient is x itself
 
 
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
