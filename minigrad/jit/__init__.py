@@ -187,6 +187,10 @@ class Trace:
         optimizers = list(Optimizer.instances)
         state_before = _state_layout(optimizers)
         before = _places(optimizers, modules)  # where state lives, and its arrays now
+        for tensor in tensors:  # an input's .grad too: backward() adds to it
+            before["grad", id(tensor), None] = (
+                None if tensor.grad is None else weak(tensor.grad.data)
+            )
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
         touched = {}
@@ -205,19 +209,20 @@ class Trace:
             was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
             write_back.carried = recorder.carried(None if was is None else was())
             write_back.before = None
+            write_back.find_among_inputs(tensors)
         keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         return Trace(Program(recorder, keep), output_spec, write_backs), result
 
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
-        arrays += [w.current() for w in self.write_backs if w.carried is not None]
+        arrays += [w.current(tensors) for w in self.write_backs if w.carried is not None]
         for write_back in self.write_backs:
-            write_back.release()
+            write_back.release(tensors)
         arrays = self.program.run(arrays)
         env = dict(zip(self.program.keep, arrays))
         for write_back in self.write_backs:
-            write_back.give(env[write_back.buffer])
+            write_back.give(env[write_back.buffer], tensors)
         return _build(self.output_spec, env)
 
 
@@ -227,46 +232,59 @@ class WriteBack:
     ``kind`` says how: "grad" (a parameter's new ``.grad`` Tensor, as ``backward()``
     gives), "data" (a Tensor made before the step whose ``.data`` it replaced),
     "array" (an optimizer state entry) or "tensor" (a module attribute or buffer
-    the step set to a new Tensor).
+    the step set to a new Tensor). A place on an input Tensor (its ``.grad``) is on
+    the Tensor given at that position of each call, not on the one traced.
     """
 
-    __slots__ = ("kind", "holder", "key", "buffer", "backend", "carried", "before")
+    __slots__ = ("kind", "holder", "key", "buffer", "backend", "carried", "before", "position")
 
     def __init__(self, kind, holder, key, buffer, backend=None, before=None):
         self.kind, self.holder, self.key, self.buffer = kind, holder, key, buffer
         self.backend = backend
         self.carried = None  # the input buffer that reads this place at each replay
         self.before = before  # ("data": the array the Tensor held before the step)
+        self.position = None  # on an input: which of the call's Tensors
+
+    def find_among_inputs(self, tensors):
+        """If this place is on one of the call's input Tensors, follow its position."""
+        if self.kind in ("grad", "data"):
+            holder = self.holder()
+            for position, tensor in enumerate(tensors):
+                if tensor is holder:
+                    self.position, self.holder = position, None
+
+    def _tensor(self, tensors):
+        return tensors[self.position] if self.position is not None else self.holder()
 
     def place(self):
         """Which place this is, as ``_places`` names it."""
         holder = self.holder() if self.kind in ("grad", "data") else self.holder
         return (self.kind, id(holder), self.key)
 
-    def release(self):
+    def release(self, tensors):
         """Drop a gradient the replay will replace and does not read, before the replay
         runs, as ``zero_grad()`` did in the traced step: its memory is free for the step."""
         if self.kind == "grad" and self.carried is None:
-            tensor = self.holder()
+            tensor = self._tensor(tensors)
             if tensor is not None:
                 tensor.grad = None
 
-    def current(self):
+    def current(self, tensors):
         """The array this place holds now (what the previous replay left there)."""
         if self.kind == "array":
             return self.holder[self.key]
         if self.kind == "tensor":
             return self.holder[self.key].data
-        tensor = self.holder()
+        tensor = self._tensor(tensors)
         return tensor.grad.data if self.kind == "grad" else tensor.data
 
-    def give(self, array):
+    def give(self, array, tensors):
         if self.kind == "array":
             self.holder[self.key] = array
         elif self.kind == "tensor":
             self.holder[self.key] = Tensor._make(array, self.backend)
         else:  # a Tensor, held weakly: a write-back must not keep it alive
-            tensor = self.holder()
+            tensor = self._tensor(tensors)
             if tensor is None:
                 return
             if self.kind == "grad":

@@ -212,7 +212,7 @@ class Recorder:
                 f"{name}() gives a result whose shape depends on the values, which a "
                 "replay cannot allocate in advance"
             )
-        given: dict[int, tuple] = {}  # id(real array) -> (its buffer, the array)
+        given: dict[int, object] = {}  # buffer -> its real array, for each one read
         real_args, arg_template = self._unwrap(args, given)
         real_kwargs, kwarg_template = self._unwrap(kwargs, given)
         if self.closed or self._inside:  # a stand-in kept past its trace (in a cache), or
@@ -224,10 +224,10 @@ class Recorder:
         finally:
             self._inside = False
         writes = _writes(fn, name, arg_template, kwarg_template)
-        if not writes and not effect and id(result) in given:  # asarray(x) is x: no call
-            return self._wrap(result, given)[1]
+        if not writes and not effect and _argument_buffer(result, given) is not None:
+            return self._wrap(result, given)[1]  # asarray(x) is x: no call
         outputs, wrapped = self._wrap(result, given)
-        reads = [index for index, _ in given.values()]
+        reads = list(given)
         self.calls.append(
             Call(fn, arg_template, kwarg_template, outputs, reads, writes, effect, name)
         )
@@ -238,7 +238,7 @@ class Recorder:
         if isinstance(value, Traced):
             if value.recorder is not self:  # left over from another trace: its array
                 return self._unwrap(value.value, given)
-            given[id(value.value)] = (value.index, value.value)
+            given[value.index] = value.value
             return value.value, Buffer(value.index)
         if isinstance(value, (tuple, list)):
             pairs = [self._unwrap(v, given) for v in value]
@@ -262,8 +262,8 @@ class Recorder:
             return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
         if not _is_array(result):
             return None, result
-        if id(result) in given:
-            index, _ = given[id(result)]
+        index = _argument_buffer(result, given)
+        if index is not None:
             return index, Traced(result, index, self)
         traced = self._new_buffer(result, "made", self._root_of(result, given))
         return traced.index, traced
@@ -272,10 +272,24 @@ class Recorder:
         """The buffer whose memory ``result`` views, if it is a view of an argument."""
         if getattr(result, "base", None) is None:
             return None
-        for index, value in given.values():
+        for index, value in given.items():
             if _may_share_memory(result, value):
                 return self.roots[index]
         return None
+
+
+def _argument_buffer(result, given):
+    """The buffer of the argument that ``result`` is (``a += b`` returns ``a``), or None.
+
+    Not for NumPy scalars: NumPy keeps one ``True_`` and one ``False_``, so a comparison
+    of 0-d arrays returns the very object another one did, a new value all the same.
+    """
+    if isinstance(result, numpy.generic):
+        return None
+    for index, value in given.items():
+        if value is result:
+            return index
+    return None
 
 
 def _may_share_memory(a, b) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
+from minigrad.backend import concrete
 from minigrad.ops.elementwise import where
 from minigrad.ops.reduce import _single_dim
 
@@ -72,10 +73,10 @@ def _cumprod_grad(xp, grad, x, y, dim):
     before_first = zeros_so_far == 0
     grad_x = where(before_first, reverse_cumsum(grad * y, dim) / where(before_first, x, 1.0), 0.0)
     first_zero = is_zero & (zeros_so_far == 1)
-    if not bool(first_zero.any()):
-        return grad_x
+    if concrete(first_zero) is first_zero and not bool(first_zero.any()):
+        return grad_x  # a shortcut; not while minigrad.compile traces: a replay may see zeros
     others = where(first_zero, 1.0, x).cumprod(dim)  # prod_{j <= i, j != z} x_j
-    return grad_x + where(first_zero, reverse_cumsum(grad * others, dim), 0.0)
+    return where(first_zero, grad_x + reverse_cumsum(grad * others, dim), grad_x)
 
 
 def _cumprod_grad_twice_differentiable(xp, grad, x, dim):

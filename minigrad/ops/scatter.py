@@ -18,6 +18,7 @@ places is src's gradient (a gather); the input keeps dL/dy where it survived
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.backend import concrete
 from minigrad.ops.index import GetItem, IndexAdd, _along
 
 
@@ -42,6 +43,7 @@ def _check_index(op, x, dim, index, src_shape):
 
 
 def _check_range(op, index, size, dim):
+    index = concrete(index)  # a check: under minigrad.compile, at trace time only
     if index.size and (int(index.min()) < 0 or int(index.max()) >= size):
         raise IndexError(
             f"{op}: index values must lie in [0, {size}) along dim {dim}, got values from "

@@ -437,6 +437,43 @@ def test_gradient_clipping_in_a_compiled_step_is_eager_clipping():
     assert norms[0] == pytest.approx(math.sqrt(1 + 1 + 1 + 4))  # the gradient is x itself
 
 
+def test_a_shortcut_taken_on_the_traced_values_is_not_baked_into_the_replay():
+    """cumprod's backward skips its correction for zeros when x holds none; a trace
+    must not skip it, or a replay on values with a zero would get the gradient wrong."""
+
+    def step(x):
+        x.cumprod(0).sum().backward()  # y = x0 + x0 x1 + x0 x1 x2
+
+    compiled = minigrad.compile(step)
+    grads = []
+    for values in ([2.0, 3.0, 4.0], [2.0, 0.0, 4.0], [0.0, 3.0, 4.0]):
+        eager_x, compiled_x = (minigrad.tensor(values, requires_grad=True) for _ in range(2))
+        step(eager_x)
+        compiled(compiled_x)
+        assert compiled_x.grad.tolist() == eager_x.grad.tolist()
+        grads.append(compiled_x.grad.tolist())
+    assert len(compiled.traces) == 1
+    # dy/dx0 = 1 + x1 + x1 x2, dy/dx1 = x0 + x0 x2, dy/dx2 = x0 x1
+    assert grads == [[1 + 3 + 12, 2 + 8, 6], [1 + 0 + 0, 2 + 8, 0], [1 + 3 + 12, 0, 0]]
+
+
+def test_an_inputs_gradient_is_set_on_the_tensor_given_at_each_call():
+    def step(x):
+        (x * x).sum().backward()
+
+    compiled = minigrad.compile(step)
+    inputs = [minigrad.tensor([float(i), 1.0], requires_grad=True) for i in range(3)]
+    for x in inputs:
+        compiled(x)
+    assert [x.grad.tolist() for x in inputs] == [[0.0, 2.0], [2.0, 2.0], [4.0, 2.0]]
+    again = minigrad.tensor([1.0, 1.0], requires_grad=True)
+    again.grad = minigrad.tensor([10.0, 20.0])  # backward adds to it: another signature
+    compiled(again)
+    compiled(again)
+    assert again.grad.tolist() == [14.0, 24.0]
+    assert inputs[0].grad.tolist() == [0.0, 2.0]  # a replay leaves the others alone
+
+
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
     class RunningMean(nn.Module):
         def __init__(self):

@@ -106,15 +106,9 @@ def input_shapes(op, max_side=4):
 
 
 def _index_cases(x):
-    """Every kind of key: int, slice, None, Ellipsis, boolean mask, integer array."""
+    """Every kind of key but a boolean mask: int, slice, None, Ellipsis, integer array."""
     n = x.shape[0]
-    return (
-        x[n - 1]
-        + x[0:n:2].sum(0) * 2
-        + x[None, ..., ::-1][0].sum(0)
-        + x[[0, n - 1, 0]].sum(0)
-        + x[x.detach() > 0].sum()
-    )
+    return x[n - 1] + x[0:n:2].sum(0) * 2 + x[None, ..., ::-1][0].sum(0) + x[[0, n - 1, 0]].sum(0)
 
 
 NONEMPTY = {"min_dims": 1, "non_empty": True}
@@ -264,7 +258,8 @@ OPS = [
     Op("flip", lambda x: x.flip(0), min_dims=1),
     Op("repeat", lambda x: x.repeat(2, *([1] * x.ndim))),
     # indexing
-    Op("getitem", _index_cases, **NONEMPTY, away_from=(0.0,)),
+    Op("getitem", _index_cases, **NONEMPTY),
+    Op("getitem_mask", lambda x: x[x.detach() > 0], away_from=(0.0,)),  # a value-shaped result
     Op("gather", lambda x: x.gather(0, minigrad.zeros(x.shape, dtype=minigrad.int64)), **NONEMPTY),
     Op("masked_fill", lambda x: x.masked_fill(x.detach() > 0, 2.0), away_from=(0.0,)),
     Op("index_select", lambda x: x.index_select(-1, minigrad.tensor([0, 0])), **NONEMPTY),
