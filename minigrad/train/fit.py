@@ -42,6 +42,7 @@ import numpy as np
 from minigrad.autograd.mode import no_grad
 from minigrad.backend.deferred import deferring
 from minigrad.distributed import across_ranks
+from minigrad.nn.utils import clip_grad_norm_
 from minigrad.ops.shape import cat, stack
 from minigrad.train.checkpoint import load_checkpoint
 from minigrad.train.history import History
@@ -61,6 +62,7 @@ class FitContext:
     callbacks: list = field(default_factory=list)
     epoch: int = 0
     epochs: int = 0
+    train_step: object = None  # (x, y) -> (output, loss): one batch's step (_train_step)
 
 
 def fit(
@@ -81,6 +83,7 @@ def fit(
     scheduler_interval: str | None = None,
     clip_grad_norm: float | None = None,
     terminate_on_nan: bool = True,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` for epochs ``start_epoch .. epochs - 1``; return the History.
 
@@ -110,6 +113,15 @@ def fit(
             validation and callbacks, so no checkpoint of a broken model is written),
             if a training loss was NaN or infinite; the error names the first such
             batch. As Keras' TerminateOnNaN, but checked once per epoch, not per batch.
+        compile: run each training step (zero_grad, forward, loss, backward, clipping,
+            optimizer step) through ``minigrad.compile``: traced on the first batch of
+            each shape (the last batch may be smaller) and each learning rate, then
+            replayed as plain array calls, with the same results bit for bit. The step
+            must follow compile's rules (no ``.item()`` in the model or the loss;
+            checks by value such as class indices in range run when a step is traced,
+            not at each replay). Not with a scheduler stepped every batch (each batch
+            would trace anew) nor with DistributedDataParallel (MPI calls are not
+            recorded).
 
     Raises ValueError if ``train_loader`` gives no batch in an epoch.
 
@@ -126,6 +138,12 @@ def fit(
     callbacks = list(callbacks or [])
     metric_fns = _metric_functions(metrics)
     interval = _scheduler_interval(scheduler, scheduler_interval)
+    if compile and scheduler is not None and interval == "batch":
+        raise ValueError(
+            "fit(compile=True) with a scheduler stepped every batch: each new learning "
+            "rate is a new trace, so every batch would be traced and none replayed; step "
+            "the scheduler per epoch (scheduler_interval='epoch') or pass compile=False"
+        )
     if device is not None:
         model.to(device)
     history = history if history is not None else History()
@@ -136,6 +154,7 @@ def fit(
     context = FitContext(
         model, optimizer, scheduler, loss_fn, history, callbacks, start_epoch, epochs
     )
+    context.train_step = _train_step(model, loss_fn, optimizer, clip_grad_norm, compile)
     was_training = getattr(model, "training", True)
     for callback in callbacks:
         callback.stop_training = False
@@ -153,7 +172,6 @@ def fit(
             interval,
             progress,
             device,
-            clip_grad_norm,
             terminate_on_nan,
         )
         if scheduler is not None and interval == "epoch":
@@ -240,7 +258,7 @@ def predict(model, loader_or_x, device=None):
 
 # --- one epoch ------------------------------------------------------------------------
 def _run_epoch(
-    context, train_loader, val_loader, metric_fns, interval, progress, device, clip, check_nan
+    context, train_loader, val_loader, metric_fns, interval, progress, device, check_nan
 ):
     """Train for one epoch, then validate; return the epoch's logs."""
     epoch, optimizer = context.epoch, context.optimizer
@@ -248,7 +266,7 @@ def _run_epoch(
     shown = EpochProgress(_length(train_loader), f"epoch {epoch + 1}/{context.epochs}", progress)
     batches = _batches(_with_epoch(train_loader, epoch))
     with deferring():  # checks of class indices: read once, with the losses
-        logs.update(_train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan))
+        logs.update(_train_epoch(context, batches, shown, metric_fns, interval, check_nan))
     if val_loader is not None:
         val_logs = evaluate(
             context.model, context.loss_fn, _with_epoch(val_loader, epoch), metric_fns, device
@@ -258,36 +276,50 @@ def _run_epoch(
     return logs
 
 
-def _train_epoch(context, batches, shown, metric_fns, interval, clip, check_nan):
-    """Train on every batch; return {"loss": mean, metric: value}. ``shown`` shows progress.
+def _train_step(model, loss_fn, optimizer, clip, compiled):
+    """The step fit takes on each batch: (output, loss), both detached; through
+    ``minigrad.compile`` if ``compiled`` (one function for the whole run, so its traces
+    are kept from epoch to epoch)."""
 
-    Each batch's loss stays on the device (a 0-d tensor); all of them are read at
-    once at the end, checked for NaN there, and averaged weighted by batch size.
-    """
-    model, loss_fn, optimizer = context.model, context.loss_fn, context.optimizer
-    model.train()
-    losses, sizes, preds, targets = [], [], [], []
-    for batch_index, (x, y) in enumerate(batches):
-        x, y = _to_model_device(model, x, y)
+    def step(x, y):
         optimizer.zero_grad()
         out = model(x)
         loss = loss_fn(out, y)
         loss.backward()
         if clip is not None:
-            from minigrad.nn.utils import clip_grad_norm_
-
             clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
+        return out.detach(), loss.detach()
+
+    if not compiled:
+        return step
+    from minigrad.jit import compile as compile_step
+
+    return compile_step(step)
+
+
+def _train_epoch(context, batches, shown, metric_fns, interval, check_nan):
+    """Train on every batch; return {"loss": mean, metric: value}. ``shown`` shows progress.
+
+    Each batch's loss stays on the device (a 0-d tensor); all of them are read at
+    once at the end, checked for NaN there, and averaged weighted by batch size.
+    """
+    model = context.model
+    model.train()
+    losses, sizes, preds, targets = [], [], [], []
+    for batch_index, (x, y) in enumerate(batches):
+        x, y = _to_model_device(model, x, y)
+        out, loss = context.train_step(x, y)
         if context.scheduler is not None and interval == "batch":
             context.scheduler.step()
-        loss, n = loss.detach().reshape(()), len(y)
+        loss, n = loss.reshape(()), len(y)
         losses.append(loss)
         sizes.append(n)
         shown.update()
         if shown.wants_running_loss():  # a terminal bar, at most once a second
             shown.show_running_loss(_mean_loss(_read(losses), sizes))
         if metric_fns:
-            preds.append(out.detach())
+            preds.append(out)
             targets.append(y)
         for callback in context.callbacks:
             callback.on_batch_end(batch_index, {"loss": loss, "size": n})

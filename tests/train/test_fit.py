@@ -295,3 +295,57 @@ def test_fit_with_an_empty_training_loader_raises():
     model = nn.Linear(3, 1)
     with pytest.raises(ValueError, match="no batches in epoch 1"):
         fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), empty, progress=False)
+
+
+class CountingClassifier(nn.Module):
+    """A small classifier with dropout that counts how often its Python forward runs."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
+        self.forward_calls = 0
+
+    def forward(self, x):
+        self.forward_calls += 1
+        return self.layers(x)
+
+
+def fit_classifier(compile):
+    X, _ = regression_data(n=60, seed=4)
+    y = (X[:, 0] > 0).long()
+    train = DataLoader(TensorDataset(X[:48], y[:48]), batch_size=20, shuffle=True, seed=2)
+    val = DataLoader(TensorDataset(X[48:], y[48:]), batch_size=20)  # batches 20, 20, 8
+    minigrad.manual_seed(3)
+    model = CountingClassifier()
+    opt = optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = fit(
+        model, nn.CrossEntropyLoss(), opt, train, val, epochs=4, scheduler=scheduler,
+        metrics=["accuracy"], clip_grad_norm=1.0, progress=False, compile=compile,
+    )  # fmt: skip
+    return history, model
+
+
+def test_fit_compiled_is_fit_eager_bit_for_bit_with_far_fewer_python_steps():
+    eager_history, eager = fit_classifier(compile=False)
+    compiled_history, compiled = fit_classifier(compile=True)
+    assert compiled_history.to_dict() == eager_history.to_dict()
+    assert eager_history["loss"][-1] < eager_history["loss"][0]  # it learns
+    for a, b in zip(eager.parameters(), compiled.parameters()):
+        assert a.numpy().tobytes() == b.numpy().tobytes()
+    # Eager runs forward for each of the 3 training batches and the validation batch
+    # of 4 epochs. Compiled, Python's forward runs only when a step is traced: the first
+    # batch (it makes the momentum buffers, so its trace is dropped), the next batch of
+    # 20, the last batch of 8, and again for both sizes in epoch 3, whose learning rate
+    # is new; every other step is a replay. Validation stays eager.
+    assert eager.forward_calls == 4 * (3 + 1)
+    assert compiled.forward_calls == (3 + 0 + 2 + 0) + 4
+
+
+def test_fit_compiled_refuses_a_scheduler_stepped_every_batch():
+    train, _ = loaders()
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=30)
+    with pytest.raises(ValueError, match="every batch would be traced"):
+        fit(model, nn.MSELoss(), opt, train, scheduler=scheduler, progress=False, compile=True)
