@@ -123,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         help="no progress bars while training; the summary lines still print",
     )
     demo_parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="train through minigrad.compile: each step traced once, then replayed as "
+        "plain array calls (the same results, bit for bit)",
+    )
+    demo_parser.add_argument(
         "--distributed",
         action="store_true",
         help="data-parallel over the processes of mpiexec -n N (each takes 1/N of each batch)",
@@ -241,6 +247,7 @@ def demo(args) -> int:
         metrics=["accuracy"],
         callbacks=[stopper, checkpoint],
         progress=not args.quiet,
+        compile=args.compile,
     )
     ran = len(history)
     if rank != 0:  # the test and the files are rank 0's alone

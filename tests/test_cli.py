@@ -1,5 +1,6 @@
 """The `minigrad` command: the demo trains, keeps its best model and tests it; info reports."""
 
+import json
 import os
 import re
 import subprocess
@@ -46,6 +47,17 @@ def test_the_cnn_demo_in_process(tmp_path, capsys):
     assert 0.3 < accuracy <= 1.0
     assert re.search(r"^  9 +(\d+ +){9}\d+$", printed, flags=re.M)  # the matrix's last row
     assert load(tmp_path / "best.safetensors")["0.weight"].shape == (16, 1, 3, 3)
+
+
+def test_the_compiled_demo_trains_the_same_model_bit_for_bit(tmp_path, capsys):
+    histories = []
+    for flags in ([], ["--compile"]):
+        out = tmp_path / ("compiled" if flags else "eager")
+        assert main(["demo", "--epochs", "4", "--quiet", "--out", str(out), *flags]) == 0
+        histories.append(json.loads((out / "history.json").read_text()))
+        capsys.readouterr()
+    assert histories[0] == histories[1]
+    assert len(histories[0]["val_loss"]) == 4
 
 
 @pytest.mark.skipif(minigrad.cuda.is_available(), reason="this machine has a GPU")

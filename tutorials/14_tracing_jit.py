@@ -191,8 +191,10 @@ print("the body ran once for three calls:", runs)
 # %% [markdown]
 # **Python numbers are constants of the trace.** A plain number read inside is baked
 # in. (That is why minigrad's Adam counts its steps in an array, as PyTorch's does:
-# its bias correction must change at every replay. An optimizer's learning rate is
-# part of the signature, so a scheduler's new rate traces anew.)
+# its bias correction must change at every replay. And why optimizers read the
+# learning rate from a 0-d array that each replay refills, `Optimizer.learning_rate`:
+# a scheduler's new rate then needs no new trace. The other hyperparameters are part
+# of the signature.)
 
 # %%
 scale = 2.0
@@ -251,12 +253,29 @@ print("signatures traced:", len(compiled_step.traces))
 assert len(compiled_step.traces) == 3
 
 # %% [markdown]
+# A new learning rate is not a new signature: the replay reads it.
+
+# %%
+(optimizer,) = [o for o in compiled_step.optimizers]
+optimizer.param_groups[0]["lr"] = 0.0  # a replay now leaves the weights alone
+before = [p.numpy().copy() for p in compiled_model.parameters()]
+compiled_step(*batches[1])
+assert len(compiled_step.traces) == 3
+assert all(np.array_equal(a, p.numpy()) for a, p in zip(before, compiled_model.parameters()))
+print("lr = 0 replayed: no new trace, and no weight moved")
+
+# %% [markdown]
+# `fit(model, loss_fn, optimizer, loader, compile=True)` trains this way: each
+# training step of the loop is compiled (`minigrad demo --compile` shows it).
+
+# %% [markdown]
 # ## What to remember
 #
 # * A tracing JIT records array calls once and replays them: no Python objects per
 #   op, so small steps get much faster, with results bit for bit equal to eager.
-# * The price is the rules: Python runs once, numbers are baked in, values cannot be
-#   read, shapes cannot depend on values. `jax.jit` and `TinyJit` have the same.
+# * The price is the rules: Python runs once, numbers are baked in (but for the
+#   learning rate), values cannot be read, shapes cannot depend on values. `jax.jit`
+#   and `TinyJit` have the same.
 # * Replay leaves room for what eager cannot do: dropping dead calls, planning the
 #   memory of the whole step, and on a GPU, replaying the whole step as one CUDA
 #   graph (future work for minigrad).

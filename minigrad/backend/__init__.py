@@ -82,6 +82,19 @@ def concrete(array):
     return array if real is None else real(array)
 
 
+def host_number(value: float = 0.0):
+    """A 0-d float64 NumPy array on the host holding ``value``, to set with
+    ``number[()] = new``: a number that array calls read by reference (an optimizer's
+    learning rate, which ``minigrad.compile``'s replays read again at each call).
+
+    >>> rate = host_number(0.1)
+    >>> rate[()] = 0.05
+    >>> float(rate)
+    0.05
+    """
+    return NumpyBackend.xp.array(value, dtype="float64")
+
+
 def seed_all(seed: int) -> None:
     """Seed every backend, and those created later, with ``seed``."""
     global _seed
@@ -119,6 +132,7 @@ __all__ = [
     "get_backend",
     "backend_of_array",
     "concrete",
+    "host_number",
     "device_of_array",
     "count_transfers",
     "record_transfer",

@@ -71,9 +71,10 @@ def compile(fn=None, *, max_traces: int = 8):
 
     - Only array work is replayed. Python code in ``fn`` runs at trace time only:
       a ``print``, a counter, a list append happen once. Python numbers read inside
-      (a learning rate, a loop count) are constants of the trace; changing an
-      optimizer's hyperparameters (a scheduler's ``lr``) or a module's mode counts
-      as a new signature.
+      (a loop count, a momentum) are constants of the trace; changing an optimizer's
+      hyperparameters or a module's mode counts as a new signature. The learning
+      rate is the exception: optimizers read it from an array that each replay
+      refills (``Optimizer.learning_rate``), so a scheduler needs no new trace.
     - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
       ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
       naming your line. So does anything whose shape depends on values (boolean
@@ -138,6 +139,8 @@ class CompiledFunction:
         trace = self.traces.get(key)
         if trace is not None:
             self.traces.move_to_end(key)
+            for optimizer in self.optimizers:  # a new learning rate needs no new trace
+                optimizer.refill_learning_rates()
             return trace.replay(tensors)
         trace, result = Trace.record(self.fn, args, kwargs, tensors, self.modules)
         if trace is not None:  # None: a first step, which made optimizer state
@@ -155,8 +158,8 @@ class CompiledFunction:
         parts.append(mode.grad_enabled)
         parts.append(tuple([m.training for m in self.modules]))
         for optimizer in self.optimizers:
-            for group in optimizer.param_groups:
-                parts.append(tuple([v for k, v in group.items() if k != "params"]))
+            for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
+                parts.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
                 parts.append(tuple([p.grad is None for p in group["params"]]))
         return tuple(parts)
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from numbers import Real
 
-from minigrad.optim.optimizer import Optimizer, _check_non_negative
+from minigrad.optim.optimizer import Optimizer, _check_non_negative, in_dtype
 
 
 class Adam(Optimizer):
@@ -102,10 +102,10 @@ class Adam(Optimizer):
                 )
 
     def _update(self, p, g, state: dict, group: dict, xp) -> None:
-        lr, eps = float(group["lr"]), float(group["eps"])
+        lr, eps = self.learning_rate(group, p, xp), float(group["eps"])  # lr: float64
         beta1, beta2 = (float(beta) for beta in group["betas"])
-        if self.decoupled_weight_decay:
-            p *= 1 - lr * float(group["weight_decay"])  # AdamW: shrink p, not through g
+        if self.decoupled_weight_decay:  # AdamW: shrink p, not through g
+            p *= in_dtype(1 - lr * float(group["weight_decay"]), p.dtype)
         if "step" not in state:
             state["exp_avg"] = xp.zeros_like(p)
             state["exp_avg_sq"] = xp.zeros_like(p)

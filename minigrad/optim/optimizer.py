@@ -40,7 +40,7 @@ import weakref
 from numbers import Real
 
 from minigrad.autograd.mode import enable_grad, no_grad
-from minigrad.backend import backend_of_array, get_backend
+from minigrad.backend import backend_of_array, concrete, get_backend, host_number
 from minigrad.tensor import Tensor
 
 
@@ -85,6 +85,7 @@ class Optimizer:
         # Per-parameter state (momentum buffers, moment estimates, step counts),
         # keyed by the parameter itself, created on the parameter's first step.
         self.state: dict = {}
+        self._rates: dict = {}  # id(group) -> its learning rate as an array (learning_rate)
         if isinstance(params, Tensor):
             raise TypeError(
                 "params should be an iterable of Tensors or of dicts, but got one Tensor "
@@ -204,6 +205,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self.refill_learning_rates()
         with no_grad():
             for group in self.param_groups:
                 for param in group["params"]:
@@ -220,7 +222,31 @@ class Optimizer:
         self._update(p, g, state, group, xp)  # 2. the optimizer's own rule, in place on p
         param._version += 1  # p changed in place: a graph that saved it must not reuse it
         if group["l1_proximal"] and group["l1"] > 0:
-            soft_threshold_(p, float(group["lr"]) * float(group["l1"]))  # 3. proximal L1
+            threshold = self.learning_rate(group, p, xp) * float(group["l1"])
+            soft_threshold_(p, in_dtype(threshold, p.dtype))  # 3. proximal L1
+
+    def learning_rate(self, group: dict, p, xp, dtype=None):
+        """``group["lr"]``: the number, or, while ``minigrad.compile`` traces the update
+        of ``p``, a 0-d float64 array that each replay refills first.
+
+        Why: a Python number in the recorded calls is a constant of the trace, so each
+        new rate (a scheduler's) would make a new trace. Both give the same bits: the
+        array is the number's float64, and ``dtype`` rounds it once, as ``p -= lr * g``
+        rounds a number to p's dtype.
+        """
+        if concrete(p) is p:  # not traced: the number, which costs no array (no transfer)
+            return float(group["lr"])
+        rate = xp.asarray(self._rates[id(group)])
+        return rate if dtype is None else rate.astype(dtype)
+
+    def refill_learning_rates(self) -> None:
+        """Write each group's ``lr`` into the array ``learning_rate`` reads (a NumPy
+        array on the host: filling it is no array call, which a trace would record)."""
+        for group in self.param_groups:
+            rate = self._rates.get(id(group))
+            if rate is None:
+                rate = self._rates[id(group)] = host_number()
+            rate[()] = float(group["lr"])
 
     def _penalized_grad(self, param: Tensor, group: dict):
         """The gradient the update rule sees: ±grad + weight_decay * p + l1 * sign(p).
@@ -336,6 +362,19 @@ class Optimizer:
             for name in sorted(k for k in group if k != "params"):
                 lines.append(f"    {name}: {group[name]}")
         return "\n".join(lines) + "\n)"
+
+
+def in_dtype(number, dtype):
+    """A float64 number or 0-d array (``learning_rate``'s) as it enters an array
+    operation with an array of ``dtype``: a Python number as it is (NumPy and CuPy round
+    it to the array's dtype), a 0-d array rounded to ``dtype`` (it would otherwise make
+    the operation float64).
+
+    >>> import numpy
+    >>> in_dtype(0.1, "float32"), in_dtype(numpy.array(0.1), "float32").dtype
+    (0.1, dtype('float32'))
+    """
+    return number if isinstance(number, float) else number.astype(dtype)
 
 
 def soft_threshold_(p, threshold: float) -> None:

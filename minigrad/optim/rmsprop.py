@@ -87,7 +87,8 @@ class RMSprop(Optimizer):
             _check_non_negative(group, name, index)
 
     def _update(self, p, g, state: dict, group: dict, xp) -> None:
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        lr = self.learning_rate(group, p, xp, p.dtype)
+        alpha, eps = float(group["alpha"]), float(group["eps"])
         momentum = float(group["momentum"])
         if "step" not in state:
             state["step"] = 0

@@ -119,9 +119,9 @@ def fit(
             replayed as plain array calls, with the same results bit for bit. The step
             must follow compile's rules (no ``.item()`` in the model or the loss;
             checks by value such as class indices in range run when a step is traced,
-            not at each replay). Not with a scheduler stepped every batch (each batch
-            would trace anew) nor with DistributedDataParallel (MPI calls are not
-            recorded).
+            not at each replay). A new learning rate needs no new trace (a replay reads
+            it); a new momentum does, so OneCycleLR's ``cycle_momentum`` is refused. Not
+            with DistributedDataParallel (MPI calls are not recorded).
 
     Raises ValueError if ``train_loader`` gives no batch in an epoch.
 
@@ -138,11 +138,11 @@ def fit(
     callbacks = list(callbacks or [])
     metric_fns = _metric_functions(metrics)
     interval = _scheduler_interval(scheduler, scheduler_interval)
-    if compile and scheduler is not None and interval == "batch":
+    if compile and interval == "batch" and getattr(scheduler, "cycle_momentum", False):
         raise ValueError(
-            "fit(compile=True) with a scheduler stepped every batch: each new learning "
-            "rate is a new trace, so every batch would be traced and none replayed; step "
-            "the scheduler per epoch (scheduler_interval='epoch') or pass compile=False"
+            "fit(compile=True) with a scheduler that changes the momentum every batch "
+            "(cycle_momentum=True): a new momentum is a new trace, so every batch would be "
+            "traced and none replayed; pass cycle_momentum=False, or compile=False"
         )
     if device is not None:
         model.to(device)
