@@ -212,7 +212,7 @@ class Recorder:
                 f"{name}() gives a result whose shape depends on the values, which a "
                 "replay cannot allocate in advance"
             )
-        given: dict[int, object] = {}  # buffer -> its real array, for each one read
+        given: dict[int, Traced] = {}  # buffer -> its stand-in, for each one read
         real_args, arg_template = self._unwrap(args, given)
         real_kwargs, kwarg_template = self._unwrap(kwargs, given)
         if self.closed or self._inside:  # a stand-in kept past its trace (in a cache), or
@@ -238,7 +238,7 @@ class Recorder:
         if isinstance(value, Traced):
             if value.recorder is not self:  # left over from another trace: its array
                 return self._unwrap(value.value, given)
-            given[value.index] = value.value
+            given[value.index] = value
             return value.value, Buffer(value.index)
         if isinstance(value, (tuple, list)):
             pairs = [self._unwrap(v, given) for v in value]
@@ -263,8 +263,8 @@ class Recorder:
         if not _is_array(result):
             return None, result
         index = _argument_buffer(result, given)
-        if index is not None:
-            return index, Traced(result, index, self)
+        if index is not None:  # its very stand-in: one array, one stand-in, as in eager
+            return index, given[index]
         traced = self._new_buffer(result, "made", self._root_of(result, given))
         return traced.index, traced
 
@@ -272,8 +272,8 @@ class Recorder:
         """The buffer whose memory ``result`` views, if it is a view of an argument."""
         if getattr(result, "base", None) is None:
             return None
-        for index, value in given.items():
-            if _may_share_memory(result, value):
+        for index, traced in given.items():
+            if _may_share_memory(result, traced.value):
                 return self.roots[index]
         return None
 
@@ -286,8 +286,8 @@ def _argument_buffer(result, given):
     """
     if isinstance(result, numpy.generic):
         return None
-    for index, value in given.items():
-        if value is result:
+    for index, traced in given.items():
+        if traced.value is result:
             return index
     return None
 

@@ -474,6 +474,32 @@ def test_an_inputs_gradient_is_set_on_the_tensor_given_at_each_call():
     assert inputs[0].grad.tolist() == [0.0, 2.0]  # a replay leaves the others alone
 
 
+def test_two_parameters_never_share_a_gradient_array_in_a_replay():
+    """An RNN's backward gives its two biases one array; eager makes each .grad its own
+    copy, and so must a trace, or clipping in place would scale that array twice."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        rnn = nn.RNN(4, 5, batch_first=True)
+        optimizer = SGD(rnn.parameters(), lr=0.1)
+
+        def step(x):
+            optimizer.zero_grad()
+            rnn(x)[0].sum().backward()
+            nn.utils.clip_grad_norm_(rnn.parameters(), 1.0)
+            optimizer.step()
+
+        step = minigrad.compile(step) if compiled else step
+        rng = numpy.random.default_rng(1)
+        for _ in range(3):
+            step(minigrad.tensor(rng.standard_normal((3, 6, 4)).astype(numpy.float32)))
+            biases = rnn.bias_ih_l0.grad.numpy(), rnn.bias_hh_l0.grad.numpy()
+            assert not numpy.shares_memory(*biases)
+        return [p.numpy().tobytes() for p in rnn.parameters()]
+
+    assert run(compiled=True) == run(compiled=False)
+
+
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
     class RunningMean(nn.Module):
         def __init__(self):
