@@ -369,8 +369,11 @@ def _like(original, batch, single):
 
 
 def _rng(transform):
-    """The transform's own generator if it was seeded, else the global one."""
-    return transform._rng if transform._rng is not None else as_generator(None)
+    """The transform's own generator if it was seeded, else the global one; its draws
+    recorded while ``minigrad.compile`` traces (each replay draws afresh)."""
+    from minigrad.jit.tracer import recorded_draws  # (late: the data package loads first)
+
+    return recorded_draws(transform._rng if transform._rng is not None else as_generator(None))
 
 
 def _per_channel(values):

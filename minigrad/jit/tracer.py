@@ -520,34 +520,52 @@ class RecordingModule:
 
 
 class RecordingGenerator:
-    """A random generator whose draws are recorded: a replay draws afresh from the
-    backend's generator, so compiled and eager runs with one seed see the same numbers."""
+    """A random generator whose draws are recorded: a replay draws afresh from the same
+    source, so compiled and eager runs with one seed see the same numbers. ``source``:
+    a backend (its generator) or a generator of one's own (``recorded_draws``)."""
 
-    def __init__(self, backend, generator, recorder):
-        self._backend, self._generator, self._recorder = backend, generator, recorder
+    def __init__(self, source, generator, recorder):
+        self._source, self._generator, self._recorder = source, generator, recorder
 
     def __getattr__(self, name):
         attribute = getattr(self._generator, name)
         if not callable(attribute):
             return attribute
-        draw, recorder = Draw(self._backend, name), self._recorder
+        draw, recorder = Draw(self._source, name), self._recorder
         return lambda *args, **kwargs: recorder.call(draw, args, kwargs, name, effect=True)
 
 
 class Draw:
-    """A random draw from whatever generator the backend holds when it runs (a
-    ``manual_seed`` after the trace gives the backend a new one)."""
+    """A random draw from a generator of one's own, or from whatever generator a backend
+    holds when the draw runs (a ``manual_seed`` after the trace gives it a new one)."""
 
-    __slots__ = ("backend", "name", "__name__")
+    __slots__ = ("source", "name", "__name__")
 
-    def __init__(self, backend, name):
-        self.backend, self.name, self.__name__ = backend, name, name
+    def __init__(self, source, name):
+        self.source, self.name, self.__name__ = source, name, name
 
     def __call__(self, *args, **kwargs):
-        generator = self.backend.rng
+        generator = self.source
+        if not isinstance(generator, numpy.random.Generator):  # a backend
+            generator = generator.rng
         if isinstance(generator, RecordingGenerator):  # while tracing
             generator = generator._generator
         return getattr(generator, self.name)(*args, **kwargs)
+
+
+_tracing: list = []  # the Recorder of the trace under way (``patched``), if any
+
+
+def recorded_draws(generator):
+    """``generator``, or, while a step is traced, a stand-in that records its draws.
+
+    For generators outside the backends (an augmentation's ``seed=``): their draws are
+    no array calls, so a trace would keep the numbers it drew, and every replay would
+    flip the same images. Recorded, each replay draws afresh, as eager does.
+    """
+    if not _tracing or isinstance(generator, RecordingGenerator):
+        return generator
+    return RecordingGenerator(generator, generator, _tracing[-1])
 
 
 _PATCHED = ("xp", "rng", "asarray", "to_numpy")
@@ -611,9 +629,11 @@ def patched(recorder, backends, optimizers):
         backend.xp = RecordingModule(backend.xp, recorder)
         backend.rng = RecordingGenerator(backend, backend.rng, recorder)
         backend.to_numpy = _refuse_to_numpy
+    _tracing.append(recorder)
     try:
         yield touched, states
     finally:
+        _tracing.pop()
         Tensor.data = slot
         for backend, names, own in saved:
             for name in names:

@@ -500,6 +500,32 @@ def test_two_parameters_never_share_a_gradient_array_in_a_replay():
     assert run(compiled=True) == run(compiled=False)
 
 
+@pytest.mark.parametrize("seed", [None, 7], ids=["global generator", "own generator"])
+def test_augmentation_draws_afresh_at_each_replay(seed):
+    """A transform seeded with its own generator draws outside the backends: the trace
+    records those draws too, or every replay would flip and crop the same way."""
+    from minigrad.data.image import Compose, RandomCrop, RandomHorizontalFlip, RandomNoise
+
+    images = minigrad.tensor(numpy.arange(4 * 5 * 5, dtype=numpy.float32).reshape(4, 1, 5, 5))
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        augment = Compose(
+            [
+                RandomHorizontalFlip(seed=seed),
+                RandomCrop(4, padding=1, seed=seed),
+                RandomNoise(0.1, seed=seed),
+            ]
+        )
+        step = lambda x: augment(x) * 1.0
+        step = minigrad.compile(step) if compiled else step
+        return [step(images).numpy().tobytes() for _ in range(5)]
+
+    eager = run(compiled=False)
+    assert run(compiled=True) == eager
+    assert len(set(eager)) == 5  # new draws at every call
+
+
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
     class RunningMean(nn.Module):
         def __init__(self):
