@@ -158,6 +158,8 @@ class CompiledFunction:
         parts.append(mode.grad_enabled)
         parts.append(tuple([m.training for m in self.modules]))
         for optimizer in self.optimizers:
+            # its state's dicts: load_state_dict makes new ones, which a replay must use
+            parts.append(tuple([id(state) for state in optimizer.state.values()]))
             for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
                 parts.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
                 parts.append(tuple([p.grad is None for p in group["params"]]))

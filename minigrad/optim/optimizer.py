@@ -85,7 +85,9 @@ class Optimizer:
         # Per-parameter state (momentum buffers, moment estimates, step counts),
         # keyed by the parameter itself, created on the parameter's first step.
         self.state: dict = {}
-        self._rates: dict = {}  # id(group) -> its learning rate as an array (learning_rate)
+        self._rate_arrays: list = []  # each group's learning rate as an array (learning_rate)
+        self._rates: dict = {}  # id(group) -> that array
+        self._traced_rates: dict = {}
         if isinstance(params, Tensor):
             raise TypeError(
                 "params should be an iterable of Tensors or of dicts, but got one Tensor "
@@ -212,6 +214,7 @@ class Optimizer:
                     if param.grad is None:
                         continue
                     self._step_one(param, group)
+        self._traced_rates.clear()  # (stand-ins of this trace, if one is under way)
         return loss
 
     def _step_one(self, param: Tensor, group: dict) -> None:
@@ -236,17 +239,20 @@ class Optimizer:
         """
         if concrete(p) is p:  # not traced: the number, which costs no array (no transfer)
             return float(group["lr"])
-        rate = xp.asarray(self._rates[id(group)])
-        return rate if dtype is None else rate.astype(dtype)
+        key = (id(group), dtype)  # one conversion per group and dtype in a replay, not per p
+        if key not in self._traced_rates:
+            rate = xp.asarray(self._rates[id(group)])
+            self._traced_rates[key] = rate if dtype is None else rate.astype(dtype)
+        return self._traced_rates[key]
 
     def refill_learning_rates(self) -> None:
         """Write each group's ``lr`` into the array ``learning_rate`` reads (a NumPy
         array on the host: filling it is no array call, which a trace would record)."""
-        for group in self.param_groups:
-            rate = self._rates.get(id(group))
-            if rate is None:
-                rate = self._rates[id(group)] = host_number()
-            rate[()] = float(group["lr"])
+        arrays = self._rate_arrays  # one per group, by position: kept when load_state_dict
+        arrays += [host_number() for _ in range(len(self.param_groups) - len(arrays))]
+        self._rates = {id(group): array for group, array in zip(self.param_groups, arrays)}
+        for group, array in zip(self.param_groups, arrays):  # replaces the groups' dicts
+            array[()] = float(group["lr"])
 
     def _penalized_grad(self, param: Tensor, group: dict):
         """The gradient the update rule sees: ±grad + weight_decay * p + l1 * sign(p).

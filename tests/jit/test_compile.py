@@ -526,6 +526,61 @@ def test_augmentation_draws_afresh_at_each_replay(seed):
     assert len(set(eager)) == 5  # new draws at every call
 
 
+def test_a_new_learning_rate_is_read_by_the_replay_without_a_new_trace():
+    def run(compiled):
+        w = minigrad.tensor([1.0, -2.0], requires_grad=True)
+        optimizer = SGD([w], lr=0.1, momentum=0.9)
+
+        def step(x):
+            optimizer.zero_grad()
+            ((w * x).sum() ** 2).backward()
+            optimizer.step()
+
+        step = minigrad.compile(step) if compiled else step
+        for i in range(8):
+            if i in (4, 6):
+                optimizer.param_groups[0]["lr"] = 0.01 * i  # as a scheduler does
+            step(minigrad.tensor([0.5, 0.25]))
+        return w.tolist(), step
+
+    (weights, step), (eager, _) = run(compiled=True), run(compiled=False)
+    assert weights == eager
+    assert len(step.traces) == 1  # the first step made the momentum: traced again once
+
+
+def test_restoring_a_checkpoint_between_replays_is_seen_by_the_next_replay():
+    """optimizer.load_state_dict makes new state arrays (momentum): a replay must use
+    those, not the ones it was traced with, or it trains on from the old state."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+        optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        step = minigrad.compile(step) if compiled else step
+        rng = numpy.random.default_rng(0)
+        losses = []
+        for i in range(8):
+            if i == 3:
+                model_state = {k: v.clone() for k, v in model.state_dict().items()}
+                optimizer_state = optimizer.state_dict()
+            if i == 6:  # back to the checkpoint of step 3
+                model.load_state_dict(model_state)
+                optimizer.load_state_dict(optimizer_state)
+            x = minigrad.tensor(rng.standard_normal((5, 3)).astype(numpy.float32))
+            losses.append(step(x, minigrad.tensor(rng.integers(0, 2, 5))).item())
+        return losses, [t.numpy().tobytes() for t in model.state_dict().values()]
+
+    assert run(compiled=True) == run(compiled=False)
+
+
 def test_a_module_buffer_set_to_a_new_tensor_is_set_again_by_each_replay():
     class RunningMean(nn.Module):
         def __init__(self):
