@@ -687,7 +687,16 @@ class Tensor:
         return R.Mean.apply(x, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, correction=1, keepdim=False, unbiased=None):
-        """Variance; unbiased (divides by N - 1) by default, as in PyTorch."""
+        """Variance; unbiased (divides by N - 1) by default, as in PyTorch.
+
+        A bool in the first place is ``unbiased``, as in PyTorch's ``x.var(False)``
+        (the variance of all elements divided by N), not dim 0 or 1:
+
+        >>> Tensor([[1.0, 3.0], [5.0, 7.0]]).var(False).item()
+        5.0
+        """
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         if unbiased is not None:
             correction = int(unbiased)
         return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)

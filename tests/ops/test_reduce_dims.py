@@ -104,3 +104,18 @@ def test_dims_out_of_range_or_repeated_give_pytorchs_errors(name):
         RuntimeError, match=r"dim 2 appears multiple times in the list of dims \(2, -1\)"
     ):
         getattr(x, name)((2, -1))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_a_bool_in_the_dim_place_is_unbiased_as_in_pytorch(name):
+    # x.var(False) is PyTorch's var(input, unbiased) overload: all elements, divided by N.
+    # It used to be read as dim=0 (False == 0), giving per-column values.
+    x = minigrad.tensor([[1.0, 3.0], [5.0, 7.0]])  # mean 4, squared deviations 9 1 1 9
+    squares = 20.0
+    expected = {False: squares / 4, True: squares / 3}
+    for unbiased, var in expected.items():
+        got = getattr(x, name)(unbiased)
+        assert got.shape == ()
+        assert got.item() == pytest.approx(var if name == "var" else var**0.5)
+    assert getattr(minigrad, name)(x, False).item() == pytest.approx(getattr(x, name)(False).item())
+    assert x.var(0, False).tolist() == [4.0, 4.0]  # dim first, then unbiased: unchanged
