@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
-from minigrad.dtypes import require_floating, to_floating
+from minigrad.dtypes import require_floating, to_floating, to_int64_if_integer
 from minigrad.ops.broadcast import BroadcastTo
 from minigrad.ops.linalg import sum_kept
 
@@ -91,6 +91,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "sum")
+        x = to_int64_if_integer(x)  # as PyTorch: uint8 and bool sums in int64
         return x.sum(axis=ctx.dims, keepdims=keepdim)  # the method: half the time of xp.sum
 
     @staticmethod
@@ -156,6 +157,7 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "prod")
+        x = to_int64_if_integer(x)  # as PyTorch: integer products in int64
         ctx.save_for_backward(x)
         return ctx.xp.prod(x, axis=ctx.dims, keepdims=keepdim)
 

@@ -279,3 +279,21 @@ def test_in_place_arithmetic_refuses_a_result_that_does_not_fit_as_pytorch():
     weights = minigrad.ones(2)
     assert weights.mul_(minigrad.tensor([2, 3])).tolist() == [2.0, 3.0]  # ints fit floats
     assert weights.dtype == minigrad.float32
+
+
+@pytest.mark.parametrize("dtype", [minigrad.uint8, minigrad.int32, minigrad.bool_])
+def test_sums_and_products_of_integers_are_int64_as_pytorch(dtype):
+    # NumPy sums uint8 in uint64 and keeps a 0-d int32 cumsum int32; PyTorch gives int64.
+    x = minigrad.tensor([[1, 0, 1], [1, 1, 1]], dtype=dtype)
+    assert x.sum().dtype == I64 and x.sum().item() == 5
+    assert x.sum(1).tolist() == [2, 3] and x.sum(1).dtype == I64
+    assert x.prod(1).tolist() == [0, 1] and x.prod(1).dtype == I64
+    assert x.cumsum(1).tolist() == [[1, 1, 2], [1, 2, 3]] and x.cumsum(1).dtype == I64
+    assert x.cumprod(1).tolist() == [[1, 0, 0], [1, 1, 1]] and x.cumprod(1).dtype == I64
+    assert x[0, 0].cumsum(0).dtype == I64  # a 0-d tensor: its own running sum, in int64
+
+
+def test_a_uint8_sum_does_not_wrap():
+    big = minigrad.tensor([200, 100], dtype=minigrad.uint8)
+    assert big.sum().item() == 300
+    assert big.cumsum(0).tolist() == [200, 300]
