@@ -409,7 +409,13 @@ class Tensor:
 
     def __setitem__(self, key, value):
         def update(a, v):
-            a[_raw_key(key, self)] = v
+            raw = _raw_key(key, self)
+            split = I.ints_first(raw)
+            if split is None:
+                a[raw] = v
+            else:  # as in __getitem__: the ints first (a view of a), then the arrays
+                ints, arrays = split
+                a[ints][arrays] = v
 
         if isinstance(value, Tensor) and value._backend is not self._backend:
             value = value.to(self.device)  # as copy_ does (and PyTorch)
@@ -900,7 +906,12 @@ class Tensor:
 
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
-        return I.GetItem.apply(self, key=_raw_key(key, self))
+        key = _raw_key(key, self)
+        split = I.ints_first(key)
+        if split is not None:  # ints and index arrays: the ints first, as in PyTorch
+            ints, arrays = split
+            return I.GetItem.apply(I.GetItem.apply(self, key=ints), key=arrays)
+        return I.GetItem.apply(self, key=key)
 
     def gather(self, dim, index):
         """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims)."""

@@ -17,6 +17,41 @@ def is_basic(key) -> bool:
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in parts)
 
 
+def ints_first(key):
+    """``key`` split in two keys to apply one after the other, the ints first, as PyTorch
+    indexes; None when ``key`` does not mix ints with index arrays.
+
+    NumPy counts an int as an index array: in ``x[0, :, [1, 3]]`` the int and the list
+    are two index arrays with a slice between them, so their dimension goes first, and
+    an x of shape (2, 3, 4) gives (2, 3). PyTorch takes the int first (``x[0]`` has
+    shape (3, 4)) and then ``[:, [1, 3]]``: (3, 2). Both keys in turn do that in NumPy
+    too. The first is basic indexing (a view), so assigning through both writes into x.
+
+    >>> import numpy
+    >>> x = numpy.zeros((2, 3, 4))
+    >>> ints, arrays = ints_first((0, slice(None), numpy.array([1, 3])))
+    >>> x[ints][arrays].shape
+    (3, 2)
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    is_int = [isinstance(k, int) and not isinstance(k, bool) for k in parts]
+    is_array = [getattr(k, "ndim", 0) > 0 for k in parts]
+    if not any(is_int) or not any(is_array):
+        return None
+    everything = slice(None)
+    ints, arrays = [], []
+    for k, an_int, an_array in zip(parts, is_int, is_array):
+        if an_array:  # an index array is for the second key; a mask covers k.ndim dims
+            ints.extend([everything] * (k.ndim if k.dtype == bool else 1))
+            arrays.append(k)
+        elif an_int:  # the dimension is gone after the first key
+            ints.append(k)
+        else:  # a slice, None or ...: applied by the first key, kept whole by the second
+            ints.append(k)
+            arrays.append(k if k is Ellipsis else everything)
+    return tuple(ints), tuple(arrays)
+
+
 class GetItem(Function):
     """y = x[key];  dL/dx = zeros with dL/dy added at key"""
 
