@@ -918,9 +918,19 @@ class Tensor:
         return I.Gather.apply(self, dim=dim, index=_raw_key(index, self))
 
     def index_select(self, dim, index):
-        """The slices at positions ``index`` (1-D integers) along ``dim``."""
+        """The slices at positions ``index`` (1-D integers, or one in a 0-d tensor) along
+        ``dim``, which keeps its place (size 1 for a 0-d index, as in PyTorch).
+
+        >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).index_select(1, Tensor(0)).tolist()
+        [[1.0], [3.0]]
+        """
         dim = dim % self.ndim
-        return self[(slice(None),) * dim + (_raw_key(index, self),)]
+        index = self._backend.asarray(_raw_key(index, self))
+        if index.ndim > 1:
+            raise IndexError(
+                f"index_select: the index must be 1-D (a vector) or 0-d, got shape {index.shape}"
+            )
+        return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     # --- writing into chosen places (ops/scatter.py) -------------------------------
     def scatter(self, dim, index, src=None, value=None, reduce=None):

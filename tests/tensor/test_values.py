@@ -179,6 +179,13 @@ def test_an_int_and_an_index_list_apart_index_as_pytorch():
     assert y[0].tolist() == [[0, 1, 0, 2], [0, 3, 0, 4], [0, 5, 0, 6]]
 
 
+def test_index_select_with_a_0d_index_keeps_the_dim_as_pytorch():
+    x = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert x.index_select(1, minigrad.tensor(2)).tolist() == [[3.0], [6.0]]
+    with pytest.raises(IndexError, match=r"must be 1-D \(a vector\) or 0-d, got shape \(1, 1\)"):
+        x.index_select(1, minigrad.tensor([[0]]))
+
+
 def test_repeated_integer_index_accumulates_gradient():
     x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
