@@ -701,14 +701,25 @@ class Tensor:
         >>> Tensor([[1.0, 3.0], [5.0, 7.0]]).var(False).item()
         5.0
         """
-        if isinstance(dim, bool):
+        return self._spread(R.Var, dim, correction, keepdim, unbiased)
+
+    def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
+        """Standard deviation, the square root of ``var`` (the same arguments). Its
+        gradient is 0 where it is 0, as in PyTorch: a constant row gives no nan.
+
+        >>> x = Tensor([[2.0, 2.0], [1.0, 3.0]], requires_grad=True)
+        >>> x.std(1).sum().backward()
+        >>> x.grad.tolist()
+        [[0.0, 0.0], [-0.7071067690849304, 0.7071067690849304]]
+        """
+        return self._spread(R.Std, dim, correction, keepdim, unbiased)
+
+    def _spread(self, op, dim, correction, keepdim, unbiased):
+        if isinstance(dim, bool):  # PyTorch's var(input, unbiased) overload
             dim, unbiased = None, dim
         if unbiased is not None:
             correction = int(unbiased)
-        return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
-
-    def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
-        return self.var(dim, correction, keepdim, unbiased).sqrt()
+        return op.apply(self, dim=dim, correction=correction, keepdim=keepdim)
 
     def amax(self, dim=None, keepdim=False):
         return R.Amax.apply(self, dim=dim, keepdim=keepdim)

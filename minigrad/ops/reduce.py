@@ -132,6 +132,31 @@ class Var(Function):
         return expand_back(grad, ctx.shape, ctx.dims) * centered * scale
 
 
+class Std(Function):
+    """y = sqrt(var(x));  dy/dx_i = (x_i - mean) / ((N - correction) y)  (0 where y = 0, as in
+    PyTorch: sqrt(var) would give 0 / 0 = nan for a constant row)"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
+        require_floating(x, "std")
+        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "std")
+        ctx.correction = correction
+        y = ctx.xp.std(x, axis=ctx.dims, ddof=correction, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        from minigrad.ops.elementwise import where
+
+        x, y = ctx.saved
+        y = y.reshape(_kept_shape(ctx.shape, ctx.dims))
+        safe_y = where((y == 0).data, 1.0, y)
+        centered = x - x.mean(dim=ctx.dims, keepdim=True)
+        scale = 1 / (_count(ctx.shape, ctx.dims) - ctx.correction)
+        return expand_back(grad, ctx.shape, ctx.dims) * centered * scale / safe_y
+
+
 class Amax(Function):
     """y = max_i x_i;  dy/dx_i = 1/k for each of the k elements equal to the max, else 0"""
 

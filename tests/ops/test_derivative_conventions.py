@@ -1,0 +1,24 @@
+"""Derivatives where the math has none (a kink, 0 / 0), fixed as PyTorch fixes them, so
+that ported training code gets the same gradients, not a nan. Expected values by hand."""
+
+import pytest
+
+import minigrad
+
+
+@pytest.mark.parametrize("correction", [0, 1])
+def test_std_of_a_constant_row_has_gradient_zero(correction):
+    # d std / dx_i = (x_i - mean) / ((N - correction) std) is 0 / 0 for a constant row;
+    # PyTorch sets it to 0 (sqrt(var) would give nan, as this did).
+    x = minigrad.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x.std(1, correction=correction).sum().backward()
+    n = 3 - correction
+    std = (2.0 / n) ** 0.5  # second row: squared deviations 1 + 0 + 1
+    assert x.grad[0].tolist() == [0.0, 0.0, 0.0]
+    assert x.grad[1].tolist() == pytest.approx([-1 / (n * std), 0.0, 1 / (n * std)])
+
+
+def test_std_of_all_elements_equal_has_gradient_zero():
+    x = minigrad.full((2, 2), 5.0, requires_grad=True)
+    x.std().backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
