@@ -241,7 +241,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a^b;  dy/da = b a^(b-1), dy/db = a^b ln a  (taken as 0 where a <= 0)"""
+    """y = a^b;  dy/da = b a^(b-1) (0 where b = 0), dy/db = a^b ln a  (ln a taken as 0 where a <= 0)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -262,7 +262,10 @@ class Pow(Function):
             if isinstance(b, (int, float)) and b == 0:
                 grad_a = grad * 0.0  # a^0 = 1 is constant, even at a = 0
             else:
-                grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
+                grad_a = grad * b * a ** (b - 1)
+                if not isinstance(b, (int, float)):  # 0 where b = 0, not 0 * 0^-1 = nan: as PyTorch
+                    grad_a = where(b == 0, 0.0, grad_a)
+                grad_a = sum_to_shape(grad_a, _shape(a))
         if db:
             if isinstance(a, (int, float)):
                 log_a = math.log(a) if a > 0 else 0.0

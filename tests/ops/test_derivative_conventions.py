@@ -22,3 +22,19 @@ def test_std_of_all_elements_equal_has_gradient_zero():
     x = minigrad.full((2, 2), 5.0, requires_grad=True)
     x.std().backward()
     assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_pow_with_a_tensor_exponent_of_zero_has_base_gradient_zero():
+    # a^0 = 1 whatever a: d/da is 0, also at a = 0, where b a^(b-1) = 0 * 0^-1 is nan.
+    # PyTorch sets it to 0 (as a Python exponent 0 already did here).
+    a = minigrad.tensor([0.0, 0.0, 2.0], requires_grad=True)
+    b = minigrad.tensor([0.0, 2.0, 0.0])
+    (a**b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0]  # 2 * 0^1 = 0 in the middle
+
+
+def test_x_to_the_x_at_zero_has_gradient_zero():
+    # d/dx x^x = x^x (ln x + 1); at 0 PyTorch gives 0 from both terms (b = 0; a = 0, b >= 0)
+    x = minigrad.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    (x**x).sum().backward()
+    assert x.grad.tolist() == pytest.approx([0.0, 1.0, 4.0 * (0.6931471805599453 + 1.0)])
