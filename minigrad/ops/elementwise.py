@@ -241,7 +241,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a^b;  dy/da = b a^(b-1) (0 where b = 0), dy/db = a^b ln a  (ln a taken as 0 where a <= 0)"""
+    """y = a^b;  dy/da = b a^(b-1) (0 where b = 0), dy/db = a^b ln a  (ln a as 0 where a <= 0)"""
 
     @staticmethod
     def forward(ctx, a, b):
