@@ -565,8 +565,9 @@ class Tensor:
         return self._arg(self.xp.argmin, dim, keepdim)
 
     def _arg(self, find, dim, keepdim):
-        if dim is None:
-            return self._wrap(find(self.data).astype(dtypes.int64))
+        if dim is None:  # the index into the flattened tensor; keepdim: shape (1, ..., 1)
+            index = find(self.data).astype(dtypes.int64)
+            return self._wrap(index.reshape((1,) * self.ndim) if keepdim else index)
         dim = R._single_dim(dim, self.ndim, find.__name__)
         return self._wrap(find(self.data, axis=dim, keepdims=keepdim).astype(dtypes.int64))
 

@@ -119,3 +119,13 @@ def test_a_bool_in_the_dim_place_is_unbiased_as_in_pytorch(name):
         assert got.item() == pytest.approx(var if name == "var" else var**0.5)
     assert getattr(minigrad, name)(x, False).item() == pytest.approx(getattr(x, name)(False).item())
     assert x.var(0, False).tolist() == [4.0, 4.0]  # dim first, then unbiased: unchanged
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_arg_of_all_elements_with_keepdim_keeps_every_dim_as_size_1(name):
+    # PyTorch: x.argmax(keepdim=True) on (2, 3) has shape (1, 1); it was () here.
+    x = minigrad.tensor([[1.0, 9.0, 3.0], [0.0, 5.0, 2.0]])
+    got = getattr(x, name)(keepdim=True)
+    assert got.shape == (1, 1) and got.dtype == minigrad.int64
+    assert got.tolist() == [[1 if name == "argmax" else 3]]
+    assert getattr(x, name)().shape == ()
