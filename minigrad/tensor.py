@@ -518,13 +518,20 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b, "ge")
 
     def __and__(self, other):
-        return self._compare(other, lambda a, b: a & b, "and")
+        return self._bitwise(other, lambda a, b: a & b, "and")
 
     def __or__(self, other):
-        return self._compare(other, lambda a, b: a | b, "or")
+        return self._bitwise(other, lambda a, b: a | b, "or")
 
     def __xor__(self, other):
-        return self._compare(other, lambda a, b: a ^ b, "xor")
+        return self._bitwise(other, lambda a, b: a ^ b, "xor")
+
+    def _bitwise(self, other, combine, name):
+        """&, |, ^ in PyTorch's result dtype: an int32 tensor & a 0-d int64 one is int32
+        (NumPy would give int64)."""
+        out = self._compare(other, combine, name)
+        dtype = dtypes.result_type(self, other)
+        return out if out.dtype == dtype else out.astype(dtype)
 
     def __invert__(self):
         return self._wrap(~self.data)

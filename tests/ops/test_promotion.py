@@ -169,7 +169,7 @@ def test_pytorchs_dtype_and_values(name, make, dtype, values):
     [
         ("mean", lambda x: x.mean()),
         ("var", lambda x: x.var()),
-        ("var", lambda x: x.std()),
+        ("std", lambda x: x.std()),
         ("norm", lambda x: x.norm()),
         ("softmax", lambda x: x.softmax(0)),
         ("log_softmax", lambda x: x.log_softmax(0)),
@@ -297,3 +297,14 @@ def test_a_uint8_sum_does_not_wrap():
     big = minigrad.tensor([200, 100], dtype=minigrad.uint8)
     assert big.sum().item() == 300
     assert big.cumsum(0).tolist() == [200, 300]
+
+
+def test_bitwise_ops_promote_as_pytorch():
+    # A 0-d tensor of the same category does not widen a dimensioned one (int32 stays
+    # int32; NumPy made int64 of it), as for + and *.
+    x = t([6, 5], I32)
+    for got, values in [(x & t(3, I64), [2, 1]), (x | t(3, I64), [7, 7]), (x ^ t(3, I64), [5, 6])]:
+        assert got.dtype == I32 and got.tolist() == values
+    u = t([6, 5], minigrad.uint8)
+    assert (u & t(4, I64)).dtype == minigrad.uint8
+    assert (t([True, False], minigrad.bool_) & t([1, 1], I64)).dtype == I64
