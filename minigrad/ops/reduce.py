@@ -141,7 +141,7 @@ class Std(Function):
         require_floating(x, "std")
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "std")
         ctx.correction = correction
-        y = ctx.xp.std(x, axis=ctx.dims, ddof=correction, keepdims=keepdim)
+        y = ctx.xp.sqrt(ctx.xp.var(x, axis=ctx.dims, ddof=correction, keepdims=keepdim))
         ctx.save_for_backward(x, y)
         return y
 
