@@ -539,10 +539,21 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def any(self, dim=None, keepdim=False):
-        return self._wrap(self.xp.any(self.data, axis=dim, keepdims=keepdim))
+        """True where any element (along ``dim``) is nonzero; bool, or uint8 for a uint8
+        tensor, as PyTorch documents.
+
+        >>> Tensor([[0, 2], [0, 0]]).any(1).tolist()
+        [True, False]
+        """
+        return self._truth(self.xp.any, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return self._wrap(self.xp.all(self.data, axis=dim, keepdims=keepdim))
+        """True where every element (along ``dim``) is nonzero; dtype as ``any``."""
+        return self._truth(self.xp.all, dim, keepdim)
+
+    def _truth(self, reduce, dim, keepdim):
+        out = reduce(self.data, axis=dim, keepdims=keepdim)
+        return self._wrap(out.astype(dtypes.uint8) if self.dtype == dtypes.uint8 else out)
 
     def isnan(self):
         return self._wrap(self.xp.isnan(self.data))

@@ -308,3 +308,11 @@ def test_bitwise_ops_promote_as_pytorch():
     u = t([6, 5], minigrad.uint8)
     assert (u & t(4, I64)).dtype == minigrad.uint8
     assert (t([True, False], minigrad.bool_) & t([1, 1], I64)).dtype == I64
+
+
+def test_any_and_all_of_uint8_are_uint8_as_pytorch_documents():
+    x = t([[0, 7], [3, 1]], minigrad.uint8)
+    assert x.any(1).dtype == minigrad.uint8 and x.any(1).tolist() == [1, 1]
+    assert x.all(1).dtype == minigrad.uint8 and x.all(1).tolist() == [0, 1]
+    assert x.all().tolist() == 0 and x.all().dtype == minigrad.uint8
+    assert t([[0, 7], [3, 1]], I64).all(1).dtype == minigrad.bool_  # other dtypes: bool
