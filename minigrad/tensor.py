@@ -944,8 +944,12 @@ class Tensor:
         return I.GetItem.apply(self, key=key)
 
     def gather(self, dim, index):
-        """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims)."""
-        return I.Gather.apply(self, dim=dim, index=_raw_key(index, self))
+        """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims);
+        indices in 0..size-1, as in PyTorch (no counting from the end)."""
+        index = _raw_key(index, self)
+        size = self.shape[self._dim(dim, "gather")] if self.ndim else 1
+        I.check_range("gather", index, size, dim)
+        return I.Gather.apply(self, dim=dim, index=index)
 
     def index_select(self, dim, index):
         """The slices at positions ``index`` (1-D integers, or one in a 0-d tensor) along
@@ -960,6 +964,7 @@ class Tensor:
             raise IndexError(
                 f"index_select: the index must be 1-D (a vector) or 0-d, got shape {index.shape}"
             )
+        I.check_range("index_select", index, self.shape[dim], dim)
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     # --- writing into chosen places (ops/scatter.py) -------------------------------

@@ -9,6 +9,7 @@ gradient is again indexing, so derivatives of any order work.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.backend import backend_of_array, concrete, deferred
 
 
 def is_basic(key) -> bool:
@@ -50,6 +51,25 @@ def ints_first(key):
             ints.append(k)
             arrays.append(k if k is Ellipsis else everything)
     return tuple(ints), tuple(arrays)
+
+
+def check_range(op, index, size, dim):
+    """Raise PyTorch's IndexError for an index outside [0, size) along ``dim``: gather and
+    index_select take no negative indices (NumPy would count them from the end, a
+    silently different element). A check by value: under minigrad.compile, at trace
+    time only; on a device inside ``fit``, at its next read (backend/deferred.py)."""
+    index = concrete(index)
+    bad = (index < 0) | (index >= size)
+
+    def error():
+        value = int(index[bad].reshape(-1)[0])
+        return IndexError(
+            f"{op}: index {value} is out of bounds for dimension {dim} with size {size} "
+            f"(valid: 0..{size - 1}; x[..., -1] indexing counts from the end, {op} does not)"
+        )
+
+    if index.size:
+        deferred.check(bad.any(), error, backend_of_array(index).reads_wait)
 
 
 class GetItem(Function):

@@ -245,3 +245,15 @@ def test_inplace_ops_change_a_0d_op_result():
     y.add_(1.0)
     y.mul_(3.0)
     assert y.item() == 6.0
+
+
+@pytest.mark.parametrize("index", [-1, 3])
+def test_gather_and_index_select_refuse_indices_out_of_range_as_pytorch(index):
+    # NumPy would read x[:, -1] (the last column) for -1: PyTorch raises, as for 3
+    x = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    message = rf"index {index} is out of bounds for dimension 1 with size 3"
+    with pytest.raises(IndexError, match=rf"^gather: {message}"):
+        x.gather(1, minigrad.tensor([[index], [0]]))
+    with pytest.raises(IndexError, match=rf"^index_select: {message}"):
+        x.index_select(1, minigrad.tensor([0, index]))
+    assert x.gather(1, minigrad.tensor([[2], [0]])).tolist() == [[3.0], [4.0]]
