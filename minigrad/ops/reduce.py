@@ -44,6 +44,19 @@ def normalize_dims(dim, ndim, op="reduce"):
     return tuple(sorted(out))
 
 
+def reduced_dims(dim, ndim, op):
+    """``normalize_dims`` for sum, mean, var, std, amax, amin, logsumexp and norm: PyTorch reads
+    an empty tuple (or list) of dims as all of them: ``x.sum(dim=())`` is the sum of all
+    elements, where NumPy would reduce over nothing.
+
+    >>> reduced_dims((), 2, "sum")
+    (0, 1)
+    """
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim, op)
+
+
 def _single_dim(dim, ndim, op):
     """One axis as an int (None for a 0-d tensor, which has no axes)."""
     if not isinstance(dim, int):
@@ -90,7 +103,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "sum")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "sum")
         x = to_int64_if_integer(x)  # as PyTorch: uint8 and bool sums in int64
         return x.sum(axis=ctx.dims, keepdims=keepdim)  # the method: half the time of xp.sum
 
@@ -105,7 +118,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         require_floating(x, "mean")  # PyTorch has no integer mean: x.float().mean()
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "mean")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "mean")
         return x.mean(axis=ctx.dims, keepdims=keepdim)
 
     @staticmethod
@@ -119,7 +132,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
         require_floating(x, "var")
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "var")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "var")
         ctx.correction = correction
         ctx.save_for_backward(x)
         return ctx.xp.var(x, axis=ctx.dims, ddof=correction, keepdims=keepdim)
@@ -139,7 +152,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
         require_floating(x, "std")
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "std")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "std")
         ctx.correction = correction
         y = ctx.xp.sqrt(ctx.xp.var(x, axis=ctx.dims, ddof=correction, keepdims=keepdim))
         ctx.save_for_backward(x, y)
@@ -163,7 +176,7 @@ class Amax(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "max")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "max")
         if x.size == 0:
             raise RuntimeError(f"max: cannot take the maximum of an empty tensor {x.shape}")
         y = xp.max(x, axis=ctx.dims, keepdims=True)
@@ -212,7 +225,7 @@ class Logsumexp(Function):
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
         x = to_floating(x)  # of integers too, as PyTorch's
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "logsumexp")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "logsumexp")
         m = xp.max(x, axis=ctx.dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf stays -inf, not nan
         y = m + xp.log(xp.sum(xp.exp(x - m), axis=ctx.dims, keepdims=True))
@@ -293,7 +306,7 @@ class Norm2(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "norm")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "norm")
         y = _drop_dims(xp.sqrt(xp.sum(x * x, axis=ctx.dims, keepdims=True)), ctx.dims, keepdim)
         ctx.save_for_backward(x, y)
         return y

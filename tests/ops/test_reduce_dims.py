@@ -7,6 +7,8 @@ a TypeError), as do argmax, argmin, softmax and log_softmax. prod takes one int 
 PyTorch; minigrad also takes a tuple (a superset: NumPy's answer).
 """
 
+import math
+
 import numpy
 import pytest
 
@@ -129,3 +131,23 @@ def test_arg_of_all_elements_with_keepdim_keeps_every_dim_as_size_1(name):
     assert got.shape == (1, 1) and got.dtype == minigrad.int64
     assert got.tolist() == [[1 if name == "argmax" else 3]]
     assert getattr(x, name)().shape == ()
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "amin", "norm", "logsumexp"])
+def test_an_empty_tuple_of_dims_reduces_over_all_as_pytorch(name):
+    # x.sum(dim=()) is the sum of every element in PyTorch; NumPy's axis=() reduces nothing
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 6.0]])
+    everything = {
+        "sum": 12.0,
+        "mean": 3.0,
+        "var": 14 / 3,  # squared deviations from 3: 4 + 1 + 0 + 9, over N - 1 = 3
+        "std": (14 / 3) ** 0.5,
+        "amax": 6.0,
+        "amin": 1.0,
+        "norm": 50**0.5,
+        "logsumexp": math.log(math.e + math.e**2 + math.e**3 + math.e**6),
+    }[name]
+    for empty in [(), []]:
+        got = getattr(x, name)(dim=empty)
+        assert got.shape == () and got.item() == pytest.approx(everything)
+    assert getattr(x, name)(dim=(), keepdim=True).shape == (1, 1)
