@@ -694,6 +694,11 @@ class Tensor:
 
         The result keeps this tensor's dtype, as in PyTorch (``where`` would promote).
         """
+        if getattr(mask, "dtype", dtypes.bool_) != dtypes.bool_:
+            raise TypeError(
+                f"masked_fill: the mask must be a boolean tensor, got {mask.dtype}; compare "
+                "to make one (x != 0) or convert it (mask.bool())"
+            )
         out = E.where(mask, value, self)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 

@@ -797,6 +797,11 @@ def where(condition, a, b):
     else:  # a list, bool or NumPy mask: onto the device of the values it chooses between
         values = a if isinstance(a, Tensor) else b
         condition = values._backend.asarray(condition)
+    if condition.dtype != bool:  # as PyTorch: 0/1 or 0.0/1.0 are not taken for False/True
+        raise TypeError(
+            f"where: the condition must be a boolean tensor, got {condition.dtype}; "
+            "compare to make one (x != 0) or convert it (mask.bool())"
+        )
     return Where.apply(a, b, condition=condition)
 
 

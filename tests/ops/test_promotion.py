@@ -316,3 +316,16 @@ def test_any_and_all_of_uint8_are_uint8_as_pytorch_documents():
     assert x.all(1).dtype == minigrad.uint8 and x.all(1).tolist() == [0, 1]
     assert x.all().tolist() == 0 and x.all().dtype == minigrad.uint8
     assert t([[0, 7], [3, 1]], I64).all(1).dtype == minigrad.bool_  # other dtypes: bool
+
+
+def test_where_and_masked_fill_take_boolean_conditions_only_as_pytorch():
+    # NumPy would read the integers 1/0 as True/False; PyTorch raises, as here
+    x = minigrad.tensor([1.0, 2.0])
+    with pytest.raises(
+        TypeError, match=r"^where: the condition must be a boolean tensor, got int64"
+    ):
+        minigrad.where(t([1, 0], I64), x, 0.0)
+    with pytest.raises(TypeError, match=r"^masked_fill: the mask must be a boolean .* got float32"):
+        x.masked_fill(minigrad.tensor([1.0, 0.0]), 0.0)
+    assert minigrad.where(x > 1, x, 0.0).tolist() == [0.0, 2.0]
+    assert x.masked_fill([True, False], 5.0).tolist() == [5.0, 2.0]  # a list of bools: fine
