@@ -771,7 +771,7 @@ class Tensor:
         return self._pick(self.argmin(dim, keepdim=True), dim, keepdim)
 
     def _pick(self, index, dim, keepdim):
-        values = self.gather(dim, index)
+        values = I.Gather.apply(self, dim=dim, index=index.data)  # argmax's: in range
         if not keepdim:
             values, index = values.squeeze(dim), index.squeeze(dim)
         return ValuesIndices(values, index)
