@@ -465,8 +465,11 @@ def cross_entropy(
     _check_class_weight(weight, classes, input, "cross_entropy")
     # The op works on rows: move the class dimension last and flatten the rest.
     rows = _class_last(input, classes)
+    if not is_index:  # probabilities: both in their common dtype (f32 logits, f64 target: f64)
+        common = dtypes.result_type(input, target)
+        rows = rows if rows.dtype == common else rows.astype(common)
     target_rows = (
-        target.reshape(-1) if is_index else _class_last(target.astype(input.dtype), classes)
+        target.reshape(-1) if is_index else _class_last(target.astype(rows.dtype), classes)
     )
     loss = CrossEntropy.apply(
         rows,
