@@ -257,3 +257,13 @@ def test_gather_and_index_select_refuse_indices_out_of_range_as_pytorch(index):
     with pytest.raises(IndexError, match=rf"^index_select: {message}"):
         x.index_select(1, minigrad.tensor([0, index]))
     assert x.gather(1, minigrad.tensor([[2], [0]])).tolist() == [[3.0], [4.0]]
+
+
+def test_flip_is_a_copy_as_pytorch():
+    # NumPy's flip is a view: an in-place change of the flipped tensor changed x too
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = x.flip(0)
+    y.add_(10.0)
+    y[0, 0] = -1.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert y.tolist() == [[-1.0, 14.0], [11.0, 12.0]]
