@@ -337,4 +337,10 @@ def norm(x, p=2, dim=None, keepdim=False):
         return x.abs().sum(dim=dim, keepdim=keepdim)
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
-    return (x.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1 / p)
+    from minigrad.ops.elementwise import where
+
+    total = (x.abs() ** p).sum(dim=dim, keepdim=keepdim)
+    # total^(1/p) is infinitely steep at 0: the norm of zeros has gradient 0 there (for
+    # p >= 1), as in PyTorch and Norm2, not 0 * inf = nan.
+    zero = (total == 0).data
+    return where(zero, 0.0, where(zero, 1.0, total) ** (1 / p))

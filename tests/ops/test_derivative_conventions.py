@@ -38,3 +38,17 @@ def test_x_to_the_x_at_zero_has_gradient_zero():
     x = minigrad.tensor([0.0, 1.0, 2.0], requires_grad=True)
     (x**x).sum().backward()
     assert x.grad.tolist() == pytest.approx([0.0, 1.0, 4.0 * (0.6931471805599453 + 1.0)])
+
+
+@pytest.mark.parametrize("p", [1.5, 3])
+def test_p_norm_of_zeros_has_gradient_zero(p):
+    # (sum |x|^p)^(1/p) has an infinite slope at 0; PyTorch takes the gradient there as 0
+    x = minigrad.tensor([[0.0, 0.0], [3.0, 4.0]], requires_grad=True)
+    norms = x.norm(p=p, dim=1)
+    norms.sum().backward()
+    assert norms[0].item() == 0.0
+    assert x.grad[0].tolist() == [0.0, 0.0]
+    # elsewhere d/dx_i = |x_i|^(p-1) sign(x_i) / norm^(p-1)
+    norm = (3.0**p + 4.0**p) ** (1 / p)
+    expected = [3.0 ** (p - 1) / norm ** (p - 1), 4.0 ** (p - 1) / norm ** (p - 1)]
+    assert x.grad[1].tolist() == pytest.approx(expected, rel=1e-5)
