@@ -155,6 +155,20 @@ def to_floating(array):
     return array if array.dtype.kind in "fc" else array.astype(_default_float)
 
 
+def to_int64_if_integer(array):
+    """``array`` as int64 if it holds bools or integers of another width, else itself:
+    PyTorch sums and multiplies those in int64 (a uint8 sum of 200 and 100 is 300, where
+    NumPy gives uint64, and a 0-d int32 cumsum int64).
+
+    >>> import numpy
+    >>> to_int64_if_integer(numpy.array([200, 100], dtype=numpy.uint8)).sum().tolist()
+    300
+    """
+    if array.dtype.kind in "biu" and array.dtype != int64:
+        return array.astype(int64)
+    return array
+
+
 def require_fits(target, result, op):
     """PyTorch's rule for an in-place op: its result must not be of a higher category than
     the tensor it is written into (``int_tensor.add_(0.5)`` raises; NumPy's message would

@@ -409,7 +409,13 @@ class Tensor:
 
     def __setitem__(self, key, value):
         def update(a, v):
-            a[_raw_key(key, self)] = v
+            raw = _raw_key(key, self)
+            split = I.ints_first(raw)
+            if split is None:
+                a[raw] = v
+            else:  # as in __getitem__: the ints first (a view of a), then the arrays
+                ints, arrays = split
+                a[ints][arrays] = v
 
         if isinstance(value, Tensor) and value._backend is not self._backend:
             value = value.to(self.device)  # as copy_ does (and PyTorch)
@@ -512,13 +518,20 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b, "ge")
 
     def __and__(self, other):
-        return self._compare(other, lambda a, b: a & b, "and")
+        return self._bitwise(other, lambda a, b: a & b, "and")
 
     def __or__(self, other):
-        return self._compare(other, lambda a, b: a | b, "or")
+        return self._bitwise(other, lambda a, b: a | b, "or")
 
     def __xor__(self, other):
-        return self._compare(other, lambda a, b: a ^ b, "xor")
+        return self._bitwise(other, lambda a, b: a ^ b, "xor")
+
+    def _bitwise(self, other, combine, name):
+        """&, |, ^ in PyTorch's result dtype: an int32 tensor & a 0-d int64 one is int32
+        (NumPy would give int64)."""
+        out = self._compare(other, combine, name)
+        dtype = dtypes.result_type(self, other)
+        return out if out.dtype == dtype else out.astype(dtype)
 
     def __invert__(self):
         return self._wrap(~self.data)
@@ -526,10 +539,21 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def any(self, dim=None, keepdim=False):
-        return self._wrap(self.xp.any(self.data, axis=dim, keepdims=keepdim))
+        """True where any element (along ``dim``) is nonzero; bool, or uint8 for a uint8
+        tensor, as PyTorch documents.
+
+        >>> Tensor([[0, 2], [0, 0]]).any(1).tolist()
+        [True, False]
+        """
+        return self._truth(self.xp.any, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return self._wrap(self.xp.all(self.data, axis=dim, keepdims=keepdim))
+        """True where every element (along ``dim``) is nonzero; dtype as ``any``."""
+        return self._truth(self.xp.all, dim, keepdim)
+
+    def _truth(self, reduce, dim, keepdim):
+        out = reduce(self.data, axis=dim, keepdims=keepdim)
+        return self._wrap(out.astype(dtypes.uint8) if self.dtype == dtypes.uint8 else out)
 
     def isnan(self):
         return self._wrap(self.xp.isnan(self.data))
@@ -559,8 +583,9 @@ class Tensor:
         return self._arg(self.xp.argmin, dim, keepdim)
 
     def _arg(self, find, dim, keepdim):
-        if dim is None:
-            return self._wrap(find(self.data).astype(dtypes.int64))
+        if dim is None:  # the index into the flattened tensor; keepdim: shape (1, ..., 1)
+            index = find(self.data).astype(dtypes.int64)
+            return self._wrap(index.reshape((1,) * self.ndim) if keepdim else index)
         dim = R._single_dim(dim, self.ndim, find.__name__)
         return self._wrap(find(self.data, axis=dim, keepdims=keepdim).astype(dtypes.int64))
 
@@ -669,6 +694,11 @@ class Tensor:
 
         The result keeps this tensor's dtype, as in PyTorch (``where`` would promote).
         """
+        if getattr(mask, "dtype", dtypes.bool_) != dtypes.bool_:
+            raise TypeError(
+                f"masked_fill: the mask must be a boolean tensor, got {mask.dtype}; compare "
+                "to make one (x != 0) or convert it (mask.bool())"
+            )
         out = E.where(mask, value, self)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 
@@ -687,13 +717,33 @@ class Tensor:
         return R.Mean.apply(x, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, correction=1, keepdim=False, unbiased=None):
-        """Variance; unbiased (divides by N - 1) by default, as in PyTorch."""
-        if unbiased is not None:
-            correction = int(unbiased)
-        return R.Var.apply(self, dim=dim, correction=correction, keepdim=keepdim)
+        """Variance; unbiased (divides by N - 1) by default, as in PyTorch.
+
+        A bool in the first place is ``unbiased``, as in PyTorch's ``x.var(False)``
+        (the variance of all elements divided by N), not dim 0 or 1:
+
+        >>> Tensor([[1.0, 3.0], [5.0, 7.0]]).var(False).item()
+        5.0
+        """
+        return self._spread(R.Var, dim, correction, keepdim, unbiased)
 
     def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
-        return self.var(dim, correction, keepdim, unbiased).sqrt()
+        """Standard deviation, the square root of ``var`` (the same arguments). Its
+        gradient is 0 where it is 0, as in PyTorch: a constant row gives no nan.
+
+        >>> x = Tensor([[2.0, 2.0], [1.0, 3.0]], requires_grad=True)
+        >>> x.std(1).sum().backward()
+        >>> x.grad.tolist()
+        [[0.0, 0.0], [-0.7071067690849304, 0.7071067690849304]]
+        """
+        return self._spread(R.Std, dim, correction, keepdim, unbiased)
+
+    def _spread(self, op, dim, correction, keepdim, unbiased):
+        if isinstance(dim, bool):  # PyTorch's var(input, unbiased) overload
+            dim, unbiased = None, dim
+        if unbiased is not None:
+            correction = int(unbiased)
+        return op.apply(self, dim=dim, correction=correction, keepdim=keepdim)
 
     def amax(self, dim=None, keepdim=False):
         return R.Amax.apply(self, dim=dim, keepdim=keepdim)
@@ -721,7 +771,7 @@ class Tensor:
         return self._pick(self.argmin(dim, keepdim=True), dim, keepdim)
 
     def _pick(self, index, dim, keepdim):
-        values = self.gather(dim, index)
+        values = I.Gather.apply(self, dim=dim, index=index.data)  # argmax's: in range
         if not keepdim:
             values, index = values.squeeze(dim), index.squeeze(dim)
         return ValuesIndices(values, index)
@@ -891,16 +941,36 @@ class Tensor:
 
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
-        return I.GetItem.apply(self, key=_raw_key(key, self))
+        key = _raw_key(key, self)
+        split = I.ints_first(key)
+        if split is not None:  # ints and index arrays: the ints first, as in PyTorch
+            ints, arrays = split
+            return I.GetItem.apply(I.GetItem.apply(self, key=ints), key=arrays)
+        return I.GetItem.apply(self, key=key)
 
     def gather(self, dim, index):
-        """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims)."""
-        return I.Gather.apply(self, dim=dim, index=_raw_key(index, self))
+        """out[i][j] = self[i][index[i][j]] for dim=1 (and likewise for other dims);
+        indices in 0..size-1, as in PyTorch (no counting from the end)."""
+        index = _raw_key(index, self)
+        size = self.shape[self._dim(dim, "gather")] if self.ndim else 1
+        I.check_range("gather", index, size, dim)
+        return I.Gather.apply(self, dim=dim, index=index)
 
     def index_select(self, dim, index):
-        """The slices at positions ``index`` (1-D integers) along ``dim``."""
+        """The slices at positions ``index`` (1-D integers, or one in a 0-d tensor) along
+        ``dim``, which keeps its place (size 1 for a 0-d index, as in PyTorch).
+
+        >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).index_select(1, Tensor(0)).tolist()
+        [[1.0], [3.0]]
+        """
         dim = dim % self.ndim
-        return self[(slice(None),) * dim + (_raw_key(index, self),)]
+        index = self._backend.asarray(_raw_key(index, self))
+        if index.ndim > 1:
+            raise IndexError(
+                f"index_select: the index must be 1-D (a vector) or 0-d, got shape {index.shape}"
+            )
+        I.check_range("index_select", index, self.shape[dim], dim)
+        return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     # --- writing into chosen places (ops/scatter.py) -------------------------------
     def scatter(self, dim, index, src=None, value=None, reduce=None):

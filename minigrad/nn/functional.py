@@ -465,8 +465,11 @@ def cross_entropy(
     _check_class_weight(weight, classes, input, "cross_entropy")
     # The op works on rows: move the class dimension last and flatten the rest.
     rows = _class_last(input, classes)
+    if not is_index:  # probabilities: both in their common dtype (f32 logits, f64 target: f64)
+        common = dtypes.result_type(input, target)
+        rows = rows if rows.dtype == common else rows.astype(common)
     target_rows = (
-        target.reshape(-1) if is_index else _class_last(target.astype(input.dtype), classes)
+        target.reshape(-1) if is_index else _class_last(target.astype(rows.dtype), classes)
     )
     loss = CrossEntropy.apply(
         rows,
@@ -812,15 +815,24 @@ def _causal_bias(like, length, source_length):
     return like._wrap(xp.where(allowed, 0.0, -math.inf).astype(like.dtype))
 
 
-def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None):
-    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E)."""
+def _attend(query, key, value, bias=None, dropout_p=0.0, scale=None, empty_rows_to_zero=False):
+    """(softmax(Q K^T * scale + bias) V, the weights); scale defaults to 1/sqrt(E).
+
+    ``empty_rows_to_zero``: a query whose scores are all -inf (masked everywhere) gets
+    weights 0 (an output of 0, gradient 0) instead of softmax's 0 / 0 = nan, as
+    PyTorch's scaled_dot_product_attention (its MultiheadAttention keeps the nan).
+    """
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     # (Q * scale) K^T: scaling Q, (L, E), touches fewer numbers than scaling Q K^T, (L, S)
     # when E < S (the benchmark's block: E = 32, S = 64), and it is the same product.
     scores = (query * scale) @ key.transpose(-2, -1)
     if bias is not None:
         scores = scores + bias
-    weights = scores.softmax(-1)
+    if empty_rows_to_zero:
+        empty = (scores.data == -math.inf).all(axis=-1, keepdims=True)
+        weights = where(empty, 0.0, where(empty, 0.0, scores).softmax(-1))  # no nan at all
+    else:
+        weights = scores.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     return weights @ value, weights
@@ -832,7 +844,8 @@ def scaled_dot_product_attention(
     """softmax(Q K^T / sqrt(E) + mask) V for query (..., L, E), key (..., S, E) and
     value (..., S, Ev), as PyTorch's function: a boolean ``attn_mask`` is True where
     attention is allowed; a float one is added to the scores; ``is_causal`` allows
-    j <= i only. Dropout (``dropout_p``) is applied to the weights whenever p > 0.
+    j <= i only. A query the mask allows nothing gives 0 (PyTorch's choice; softmax
+    alone would give nan). Dropout (``dropout_p``) is applied to the weights whenever p > 0.
 
     >>> import minigrad
     >>> q = k = minigrad.tensor([[1.0, 0.0], [0.0, 1.0]])
@@ -856,7 +869,9 @@ def scaled_dot_product_attention(
         bias = _causal_bias(query, query.shape[-2], key.shape[-2])
     else:
         bias = _mask_as_bias(attn_mask, query, masked_when=False)
-    output, _ = _attend(query, key, value, bias, dropout_p, scale)
+    # A mask may leave a query nothing to attend to: then 0, as PyTorch (a causal one cannot)
+    empty_rows_to_zero = attn_mask is not None
+    output, _ = _attend(query, key, value, bias, dropout_p, scale, empty_rows_to_zero)
     return output
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
 from minigrad.backend import concrete
+from minigrad.dtypes import to_int64_if_integer
 from minigrad.ops.elementwise import where
 from minigrad.ops.reduce import _single_dim
 
@@ -30,6 +31,7 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, *, dim):
         ctx.dim = _single_dim(dim, x.ndim, "cumsum")
+        x = to_int64_if_integer(x)  # as PyTorch: running sums of integers in int64
         if ctx.dim is None:  # a 0-d tensor: one value, its own running sum
             return x.copy()
         return ctx.xp.cumsum(x, axis=ctx.dim)
@@ -45,6 +47,7 @@ class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, *, dim):
         ctx.dim = _single_dim(dim, x.ndim, "cumprod")
+        x = to_int64_if_integer(x)
         y = x.copy() if ctx.dim is None else ctx.xp.cumprod(x, axis=ctx.dim)
         ctx.save_for_backward(x, y)
         return y

@@ -241,7 +241,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a^b;  dy/da = b a^(b-1), dy/db = a^b ln a  (taken as 0 where a <= 0)"""
+    """y = a^b;  dy/da = b a^(b-1) (0 where b = 0), dy/db = a^b ln a  (ln a as 0 where a <= 0)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -262,7 +262,10 @@ class Pow(Function):
             if isinstance(b, (int, float)) and b == 0:
                 grad_a = grad * 0.0  # a^0 = 1 is constant, even at a = 0
             else:
-                grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
+                grad_a = grad * b * a ** (b - 1)
+                if not isinstance(b, (int, float)):  # 0 where b = 0, not 0 * 0^-1 = nan: as PyTorch
+                    grad_a = where(b == 0, 0.0, grad_a)
+                grad_a = sum_to_shape(grad_a, _shape(a))
         if db:
             if isinstance(a, (int, float)):
                 log_a = math.log(a) if a > 0 else 0.0
@@ -794,6 +797,11 @@ def where(condition, a, b):
     else:  # a list, bool or NumPy mask: onto the device of the values it chooses between
         values = a if isinstance(a, Tensor) else b
         condition = values._backend.asarray(condition)
+    if condition.dtype != bool:  # as PyTorch: 0/1 or 0.0/1.0 are not taken for False/True
+        raise TypeError(
+            f"where: the condition must be a boolean tensor, got {condition.dtype}; "
+            "compare to make one (x != 0) or convert it (mask.bool())"
+        )
     return Where.apply(a, b, condition=condition)
 
 

@@ -9,12 +9,67 @@ gradient is again indexing, so derivatives of any order work.
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.backend import backend_of_array, concrete, deferred
 
 
 def is_basic(key) -> bool:
     """True when ``key`` only slices (ints, slices, None, ...): then no index repeats."""
     parts = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in parts)
+
+
+def ints_first(key):
+    """``key`` split in two keys to apply one after the other, the ints first, as PyTorch
+    indexes; None when ``key`` does not mix ints with index arrays.
+
+    NumPy counts an int as an index array: in ``x[0, :, [1, 3]]`` the int and the list
+    are two index arrays with a slice between them, so their dimension goes first, and
+    an x of shape (2, 3, 4) gives (2, 3). PyTorch takes the int first (``x[0]`` has
+    shape (3, 4)) and then ``[:, [1, 3]]``: (3, 2). Both keys in turn do that in NumPy
+    too. The first is basic indexing (a view), so assigning through both writes into x.
+
+    >>> import numpy
+    >>> x = numpy.zeros((2, 3, 4))
+    >>> ints, arrays = ints_first((0, slice(None), numpy.array([1, 3])))
+    >>> x[ints][arrays].shape
+    (3, 2)
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    is_int = [isinstance(k, int) and not isinstance(k, bool) for k in parts]
+    is_array = [getattr(k, "ndim", 0) > 0 for k in parts]
+    if not any(is_int) or not any(is_array):
+        return None
+    everything = slice(None)
+    ints, arrays = [], []
+    for k, an_int, an_array in zip(parts, is_int, is_array):
+        if an_array:  # an index array is for the second key; a mask covers k.ndim dims
+            ints.extend([everything] * (k.ndim if k.dtype == bool else 1))
+            arrays.append(k)
+        elif an_int:  # the dimension is gone after the first key
+            ints.append(k)
+        else:  # a slice, None or ...: applied by the first key, kept whole by the second
+            ints.append(k)
+            arrays.append(k if k is Ellipsis else everything)
+    return tuple(ints), tuple(arrays)
+
+
+def check_range(op, index, size, dim):
+    """Raise PyTorch's IndexError for an index outside [0, size) along ``dim``: gather and
+    index_select take no negative indices (NumPy would count them from the end, a
+    silently different element). A check by value: under minigrad.compile, at trace
+    time only; on a device inside ``fit``, at its next read (backend/deferred.py)."""
+    index = concrete(index)
+    bad = (index < 0) | (index >= size)
+
+    def error():
+        value = int(index[bad].reshape(-1)[0])
+        return IndexError(
+            f"{op}: index {value} is out of bounds for dimension {dim} with size {size} "
+            f"(valid: 0..{size - 1}; x[..., -1] indexing counts from the end, {op} does not)"
+        )
+
+    if index.size:
+        deferred.check(bad.any(), error, backend_of_array(index).reads_wait)
 
 
 class GetItem(Function):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from minigrad.autograd.function import Function
 from minigrad.autograd.mode import mode
-from minigrad.dtypes import require_floating, to_floating
+from minigrad.dtypes import require_floating, to_floating, to_int64_if_integer
 from minigrad.ops.broadcast import BroadcastTo
 from minigrad.ops.linalg import sum_kept
 
@@ -42,6 +42,19 @@ def normalize_dims(dim, ndim, op="reduce"):
     if ndim == 0:
         return ()  # a 0-d tensor has one value: reducing it over "dim 0" keeps it
     return tuple(sorted(out))
+
+
+def reduced_dims(dim, ndim, op):
+    """``normalize_dims`` for sum, mean, var, std, amax, amin, logsumexp and norm: PyTorch reads
+    an empty tuple (or list) of dims as all of them: ``x.sum(dim=())`` is the sum of all
+    elements, where NumPy would reduce over nothing.
+
+    >>> reduced_dims((), 2, "sum")
+    (0, 1)
+    """
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim, op)
 
 
 def _single_dim(dim, ndim, op):
@@ -90,7 +103,8 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "sum")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "sum")
+        x = to_int64_if_integer(x)  # as PyTorch: uint8 and bool sums in int64
         return x.sum(axis=ctx.dims, keepdims=keepdim)  # the method: half the time of xp.sum
 
     @staticmethod
@@ -104,7 +118,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         require_floating(x, "mean")  # PyTorch has no integer mean: x.float().mean()
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "mean")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "mean")
         return x.mean(axis=ctx.dims, keepdims=keepdim)
 
     @staticmethod
@@ -118,7 +132,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
         require_floating(x, "var")
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "var")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "var")
         ctx.correction = correction
         ctx.save_for_backward(x)
         return ctx.xp.var(x, axis=ctx.dims, ddof=correction, keepdims=keepdim)
@@ -131,13 +145,38 @@ class Var(Function):
         return expand_back(grad, ctx.shape, ctx.dims) * centered * scale
 
 
+class Std(Function):
+    """y = sqrt(var(x));  dy/dx_i = (x_i - mean) / ((N - correction) y)  (0 where y = 0, as in
+    PyTorch: sqrt(var) would give 0 / 0 = nan for a constant row)"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
+        require_floating(x, "std")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "std")
+        ctx.correction = correction
+        y = ctx.xp.sqrt(ctx.xp.var(x, axis=ctx.dims, ddof=correction, keepdims=keepdim))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        from minigrad.ops.elementwise import where
+
+        x, y = ctx.saved
+        y = y.reshape(_kept_shape(ctx.shape, ctx.dims))
+        safe_y = where((y == 0).data, 1.0, y)
+        centered = x - x.mean(dim=ctx.dims, keepdim=True)
+        scale = 1 / (_count(ctx.shape, ctx.dims) - ctx.correction)
+        return expand_back(grad, ctx.shape, ctx.dims) * centered * scale / safe_y
+
+
 class Amax(Function):
     """y = max_i x_i;  dy/dx_i = 1/k for each of the k elements equal to the max, else 0"""
 
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "max")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "max")
         if x.size == 0:
             raise RuntimeError(f"max: cannot take the maximum of an empty tensor {x.shape}")
         y = xp.max(x, axis=ctx.dims, keepdims=True)
@@ -156,6 +195,7 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "prod")
+        x = to_int64_if_integer(x)  # as PyTorch: integer products in int64
         ctx.save_for_backward(x)
         return ctx.xp.prod(x, axis=ctx.dims, keepdims=keepdim)
 
@@ -185,7 +225,7 @@ class Logsumexp(Function):
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
         x = to_floating(x)  # of integers too, as PyTorch's
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "logsumexp")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "logsumexp")
         m = xp.max(x, axis=ctx.dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf stays -inf, not nan
         y = m + xp.log(xp.sum(xp.exp(x - m), axis=ctx.dims, keepdims=True))
@@ -266,7 +306,7 @@ class Norm2(Function):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False):
         xp = ctx.xp
-        ctx.shape, ctx.dims = x.shape, normalize_dims(dim, x.ndim, "norm")
+        ctx.shape, ctx.dims = x.shape, reduced_dims(dim, x.ndim, "norm")
         y = _drop_dims(xp.sqrt(xp.sum(x * x, axis=ctx.dims, keepdims=True)), ctx.dims, keepdim)
         ctx.save_for_backward(x, y)
         return y
@@ -297,4 +337,10 @@ def norm(x, p=2, dim=None, keepdim=False):
         return x.abs().sum(dim=dim, keepdim=keepdim)
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
-    return (x.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1 / p)
+    from minigrad.ops.elementwise import where
+
+    total = (x.abs() ** p).sum(dim=dim, keepdim=keepdim)
+    # total^(1/p) is infinitely steep at 0: the norm of zeros has gradient 0 there (for
+    # p >= 1), as in PyTorch and Norm2, not 0 * inf = nan.
+    zero = (total == 0).data
+    return where(zero, 0.0, where(zero, 1.0, total) ** (1 / p))

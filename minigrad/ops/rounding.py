@@ -31,11 +31,22 @@ class Rounding(Function):
             return (xp.round(x * scale) / scale).astype(x.dtype, copy=False)
         if how in ("floor", "ceil", "trunc") and x.dtype.kind in "biu":
             return x.copy()  # whole numbers already; NumPy before 2.1 would give floats
+        if how == "sign":
+            return _sign(xp, x)
         return getattr(xp, how)(x)
 
     @staticmethod
     def backward(ctx, grad):
         return grad._wrap(ctx.xp.zeros_like(grad.data))  # zeros, as PyTorch (not None)
+
+
+def _sign(xp, x):
+    """-1, 0 or 1 as PyTorch's sign, which is (x > 0) - (x < 0): 0 for nan (NumPy gives
+    nan), and a bool tensor its own sign (NumPy has no sign of bools)."""
+    if x.dtype == bool:
+        return x.copy()
+    y = xp.sign(x)
+    return xp.where(xp.isnan(x), 0, y).astype(x.dtype) if x.dtype.kind == "f" else y
 
 
 class FloorDivide(Function):

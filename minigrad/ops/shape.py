@@ -115,7 +115,9 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, *, dims):
         ctx.dims = tuple(dims)
-        return ctx.xp.flip(x, axis=ctx.dims)
+        # A copy, as PyTorch's flip: NumPy's is a view, and writing into it (y.add_(1))
+        # would change x too.
+        return ctx.xp.flip(x, axis=ctx.dims).copy()
 
     @staticmethod
     def backward(ctx, grad):

@@ -55,6 +55,24 @@ def test_sdpa_boolean_mask_is_true_where_attention_is_allowed_and_float_masks_ad
     numpy.testing.assert_allclose(got.numpy(), numpy_attention(q, k, v, float_mask)[0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("as_float", [False, True])
+def test_sdpa_query_masked_everywhere_gives_zero_as_pytorch(as_float):
+    # softmax of a row of -inf is 0 / 0 = nan; PyTorch's function gives 0 there (and a
+    # gradient of 0). The other row: weights softmax(q k_j / sqrt(3)) over both keys.
+    allowed = numpy.array([[False, False], [True, True]])
+    mask = _t(numpy.where(allowed, 0.0, -numpy.inf)) if as_float else minigrad.tensor(allowed)
+    q = minigrad.ones(2, 3, dtype=minigrad.float64, requires_grad=True)
+    k = v = _t(numpy.arange(6.0).reshape(2, 3))  # rows [0, 1, 2] and [3, 4, 5]
+    out = scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    e = numpy.exp(numpy.array([3.0, 12.0]) / numpy.sqrt(3.0))
+    w = e / e.sum()
+    assert out[0].tolist() == [0.0, 0.0, 0.0]
+    numpy.testing.assert_allclose(out[1].numpy(), w @ numpy.arange(6.0).reshape(2, 3))
+    out.sum().backward()
+    assert q.grad[0].tolist() == [0.0, 0.0, 0.0]
+    assert numpy.isfinite(q.grad.numpy()).all()
+
+
 def test_sdpa_causal_output_at_t_ignores_later_positions():
     rng = numpy.random.default_rng(1)
     q, k, v = (rng.standard_normal((2, 6, 4)) for _ in range(3))

@@ -250,6 +250,19 @@ def test_probability_targets_by_hand():
     assert F.cross_entropy(logits, target).item() == pytest.approx(expected, rel=1e-6)
 
 
+def test_probability_targets_in_float64_give_a_float64_loss_as_pytorch():
+    # The two dtypes combine as in any op: a float64 target was cast down to float32 here
+    logits = minigrad.tensor([[math.log(3.0), 0.0]], requires_grad=True)  # float32
+    target = minigrad.tensor([[0.5, 0.5]], dtype=minigrad.float64)
+    loss = F.cross_entropy(logits, target)
+    assert loss.dtype == minigrad.float64
+    assert loss.item() == pytest.approx(-(0.5 * math.log(0.75) + 0.5 * math.log(0.25)), rel=1e-6)
+    loss.backward()
+    assert logits.grad.dtype == minigrad.float32  # (softmax - target): 0.75 - 0.5, 0.25 - 0.5
+    numpy.testing.assert_allclose(logits.grad.numpy(), [[0.25, -0.25]], rtol=1e-6)
+    assert F.cross_entropy(logits, target.float()).dtype == minigrad.float32
+
+
 def test_cross_entropy_spatial_targets():
     """(N, C, d) logits with (N, d) targets: the same as flattening the positions."""
     logits = minigrad.randn(2, 3, 4, dtype=F64)

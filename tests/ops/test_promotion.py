@@ -169,7 +169,7 @@ def test_pytorchs_dtype_and_values(name, make, dtype, values):
     [
         ("mean", lambda x: x.mean()),
         ("var", lambda x: x.var()),
-        ("var", lambda x: x.std()),
+        ("std", lambda x: x.std()),
         ("norm", lambda x: x.norm()),
         ("softmax", lambda x: x.softmax(0)),
         ("log_softmax", lambda x: x.log_softmax(0)),
@@ -279,3 +279,53 @@ def test_in_place_arithmetic_refuses_a_result_that_does_not_fit_as_pytorch():
     weights = minigrad.ones(2)
     assert weights.mul_(minigrad.tensor([2, 3])).tolist() == [2.0, 3.0]  # ints fit floats
     assert weights.dtype == minigrad.float32
+
+
+@pytest.mark.parametrize("dtype", [minigrad.uint8, minigrad.int32, minigrad.bool_])
+def test_sums_and_products_of_integers_are_int64_as_pytorch(dtype):
+    # NumPy sums uint8 in uint64 and keeps a 0-d int32 cumsum int32; PyTorch gives int64.
+    x = minigrad.tensor([[1, 0, 1], [1, 1, 1]], dtype=dtype)
+    assert x.sum().dtype == I64 and x.sum().item() == 5
+    assert x.sum(1).tolist() == [2, 3] and x.sum(1).dtype == I64
+    assert x.prod(1).tolist() == [0, 1] and x.prod(1).dtype == I64
+    assert x.cumsum(1).tolist() == [[1, 1, 2], [1, 2, 3]] and x.cumsum(1).dtype == I64
+    assert x.cumprod(1).tolist() == [[1, 0, 0], [1, 1, 1]] and x.cumprod(1).dtype == I64
+    assert x[0, 0].cumsum(0).dtype == I64  # a 0-d tensor: its own running sum, in int64
+
+
+def test_a_uint8_sum_does_not_wrap():
+    big = minigrad.tensor([200, 100], dtype=minigrad.uint8)
+    assert big.sum().item() == 300
+    assert big.cumsum(0).tolist() == [200, 300]
+
+
+def test_bitwise_ops_promote_as_pytorch():
+    # A 0-d tensor of the same category does not widen a dimensioned one (int32 stays
+    # int32; NumPy made int64 of it), as for + and *.
+    x = t([6, 5], I32)
+    for got, values in [(x & t(3, I64), [2, 1]), (x | t(3, I64), [7, 7]), (x ^ t(3, I64), [5, 6])]:
+        assert got.dtype == I32 and got.tolist() == values
+    u = t([6, 5], minigrad.uint8)
+    assert (u & t(4, I64)).dtype == minigrad.uint8
+    assert (t([True, False], minigrad.bool_) & t([1, 1], I64)).dtype == I64
+
+
+def test_any_and_all_of_uint8_are_uint8_as_pytorch_documents():
+    x = t([[0, 7], [3, 1]], minigrad.uint8)
+    assert x.any(1).dtype == minigrad.uint8 and x.any(1).tolist() == [1, 1]
+    assert x.all(1).dtype == minigrad.uint8 and x.all(1).tolist() == [0, 1]
+    assert x.all().tolist() == 0 and x.all().dtype == minigrad.uint8
+    assert t([[0, 7], [3, 1]], I64).all(1).dtype == minigrad.bool_  # other dtypes: bool
+
+
+def test_where_and_masked_fill_take_boolean_conditions_only_as_pytorch():
+    # NumPy would read the integers 1/0 as True/False; PyTorch raises, as here
+    x = minigrad.tensor([1.0, 2.0])
+    with pytest.raises(
+        TypeError, match=r"^where: the condition must be a boolean tensor, got int64"
+    ):
+        minigrad.where(t([1, 0], I64), x, 0.0)
+    with pytest.raises(TypeError, match=r"^masked_fill: the mask must be a boolean .* got float32"):
+        x.masked_fill(minigrad.tensor([1.0, 0.0]), 0.0)
+    assert minigrad.where(x > 1, x, 0.0).tolist() == [0.0, 2.0]
+    assert x.masked_fill([True, False], 5.0).tolist() == [5.0, 2.0]  # a list of bools: fine

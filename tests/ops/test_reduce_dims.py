@@ -7,6 +7,8 @@ a TypeError), as do argmax, argmin, softmax and log_softmax. prod takes one int 
 PyTorch; minigrad also takes a tuple (a superset: NumPy's answer).
 """
 
+import math
+
 import numpy
 import pytest
 
@@ -104,3 +106,48 @@ def test_dims_out_of_range_or_repeated_give_pytorchs_errors(name):
         RuntimeError, match=r"dim 2 appears multiple times in the list of dims \(2, -1\)"
     ):
         getattr(x, name)((2, -1))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_a_bool_in_the_dim_place_is_unbiased_as_in_pytorch(name):
+    # x.var(False) is PyTorch's var(input, unbiased) overload: all elements, divided by N.
+    # It used to be read as dim=0 (False == 0), giving per-column values.
+    x = minigrad.tensor([[1.0, 3.0], [5.0, 7.0]])  # mean 4, squared deviations 9 1 1 9
+    squares = 20.0
+    expected = {False: squares / 4, True: squares / 3}
+    for unbiased, var in expected.items():
+        got = getattr(x, name)(unbiased)
+        assert got.shape == ()
+        assert got.item() == pytest.approx(var if name == "var" else var**0.5)
+    assert getattr(minigrad, name)(x, False).item() == pytest.approx(getattr(x, name)(False).item())
+    assert x.var(0, False).tolist() == [4.0, 4.0]  # dim first, then unbiased: unchanged
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_arg_of_all_elements_with_keepdim_keeps_every_dim_as_size_1(name):
+    # PyTorch: x.argmax(keepdim=True) on (2, 3) has shape (1, 1); it was () here.
+    x = minigrad.tensor([[1.0, 9.0, 3.0], [0.0, 5.0, 2.0]])
+    got = getattr(x, name)(keepdim=True)
+    assert got.shape == (1, 1) and got.dtype == minigrad.int64
+    assert got.tolist() == [[1 if name == "argmax" else 3]]
+    assert getattr(x, name)().shape == ()
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "amin", "norm", "logsumexp"])
+def test_an_empty_tuple_of_dims_reduces_over_all_as_pytorch(name):
+    # x.sum(dim=()) is the sum of every element in PyTorch; NumPy's axis=() reduces nothing
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 6.0]])
+    everything = {
+        "sum": 12.0,
+        "mean": 3.0,
+        "var": 14 / 3,  # squared deviations from 3: 4 + 1 + 0 + 9, over N - 1 = 3
+        "std": (14 / 3) ** 0.5,
+        "amax": 6.0,
+        "amin": 1.0,
+        "norm": 50**0.5,
+        "logsumexp": math.log(math.e + math.e**2 + math.e**3 + math.e**6),
+    }[name]
+    for empty in [(), []]:
+        got = getattr(x, name)(dim=empty)
+        assert got.shape == () and got.item() == pytest.approx(everything)
+    assert getattr(x, name)(dim=(), keepdim=True).shape == (1, 1)

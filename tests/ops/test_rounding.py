@@ -100,3 +100,11 @@ def test_a_float_divided_by_zero_gives_inf_or_nan_as_in_pytorch():
     with numpy.errstate(divide="ignore", invalid="ignore"):
         assert (x // 0.0).tolist() == [math.inf, -math.inf]
         assert all(math.isnan(value) for value in (x % 0.0).tolist())
+
+
+def test_sign_of_nan_is_zero_and_of_bools_is_the_bools_as_pytorch():
+    # PyTorch's sign is (x > 0) - (x < 0): 0 for nan, where NumPy gives nan
+    x = minigrad.tensor([math.nan, -0.0, -math.inf, 2.0])
+    assert x.sign().tolist() == [0.0, 0.0, -1.0, 1.0] and x.sign().dtype == minigrad.float32
+    flags = minigrad.tensor([True, False])
+    assert flags.sign().tolist() == [True, False] and flags.sign().dtype == minigrad.bool_

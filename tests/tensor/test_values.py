@@ -161,6 +161,31 @@ def test_indexing_like_numpy():
     assert x[x > 20].tolist() == [21.0, 22.0, 23.0]
 
 
+def test_an_int_and_an_index_list_apart_index_as_pytorch():
+    # NumPy counts the int as an index array: x[0, :, [1, 3]] would put their dimension
+    # first, shape (2, 3). PyTorch takes x[0] first, then [:, [1, 3]]: shape (3, 2).
+    x = minigrad.arange(24.0).reshape(2, 3, 4)  # x[0][r][c] = 4 r + c
+    assert x[0, :, [1, 3]].tolist() == [[1.0, 3.0], [5.0, 7.0], [9.0, 11.0]]
+    assert x[1, ..., [0, 2]].shape == (3, 2)
+    assert x[0, None, [2, 0]].tolist() == [[[8.0, 9.0, 10.0, 11.0], [0.0, 1.0, 2.0, 3.0]]]
+    assert x[[1, 0], 0].tolist() == [[12.0, 13.0, 14.0, 15.0], [0.0, 1.0, 2.0, 3.0]]
+
+    w = minigrad.zeros(2, 3, 4, requires_grad=True)
+    (w[0, :, [1, 3]] * minigrad.tensor([1.0, 2.0])).sum().backward()
+    assert w.grad[0].tolist() == [[0.0, 1.0, 0.0, 2.0]] * 3 and w.grad[1].abs().sum().item() == 0
+
+    y = minigrad.zeros(2, 3, 4)
+    y[0, :, [1, 3]] = minigrad.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # shape (3, 2)
+    assert y[0].tolist() == [[0, 1, 0, 2], [0, 3, 0, 4], [0, 5, 0, 6]]
+
+
+def test_index_select_with_a_0d_index_keeps_the_dim_as_pytorch():
+    x = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert x.index_select(1, minigrad.tensor(2)).tolist() == [[3.0], [6.0]]
+    with pytest.raises(IndexError, match=r"must be 1-D \(a vector\) or 0-d, got shape \(1, 1\)"):
+        x.index_select(1, minigrad.tensor([[0]]))
+
+
 def test_repeated_integer_index_accumulates_gradient():
     x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
@@ -220,3 +245,25 @@ def test_inplace_ops_change_a_0d_op_result():
     y.add_(1.0)
     y.mul_(3.0)
     assert y.item() == 6.0
+
+
+@pytest.mark.parametrize("index", [-1, 3])
+def test_gather_and_index_select_refuse_indices_out_of_range_as_pytorch(index):
+    # NumPy would read x[:, -1] (the last column) for -1: PyTorch raises, as for 3
+    x = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    message = rf"index {index} is out of bounds for dimension 1 with size 3"
+    with pytest.raises(IndexError, match=rf"^gather: {message}"):
+        x.gather(1, minigrad.tensor([[index], [0]]))
+    with pytest.raises(IndexError, match=rf"^index_select: {message}"):
+        x.index_select(1, minigrad.tensor([0, index]))
+    assert x.gather(1, minigrad.tensor([[2], [0]])).tolist() == [[3.0], [4.0]]
+
+
+def test_flip_is_a_copy_as_pytorch():
+    # NumPy's flip is a view: an in-place change of the flipped tensor changed x too
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = x.flip(0)
+    y.add_(10.0)
+    y[0, 0] = -1.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert y.tolist() == [[-1.0, 14.0], [11.0, 12.0]]
