@@ -261,11 +261,9 @@ class Pow(Function):
         if da:
             if isinstance(b, (int, float)) and b == 0:
                 grad_a = grad * 0.0  # a^0 = 1 is constant, even at a = 0
-            else:
-                grad_a = grad * b * a ** (b - 1)
-                if not isinstance(b, (int, float)):  # 0 where b = 0, not 0 * 0^-1 = nan: as PyTorch
-                    grad_a = where(b == 0, 0.0, grad_a)
-                grad_a = sum_to_shape(grad_a, _shape(a))
+            else:  # 0 where b = 0, not 0 * 0^-1 = nan (as PyTorch): there a^(1 - 1) = 1
+                power = b if isinstance(b, (int, float)) else where(b == 0, 1.0, b)
+                grad_a = sum_to_shape(grad * b * a ** (power - 1), _shape(a))
         if db:
             if isinstance(a, (int, float)):
                 log_a = math.log(a) if a > 0 else 0.0
