@@ -207,14 +207,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        self.refill_learning_rates()
         with no_grad():
             for group in self.param_groups:
                 for param in group["params"]:
                     if param.grad is None:
                         continue
                     self._step_one(param, group)
-        self._traced_rates.clear()  # (stand-ins of this trace, if one is under way)
+        if self._traced_rates:
+            self._traced_rates.clear()  # (stand-ins of the trace under way)
         return loss
 
     def _step_one(self, param: Tensor, group: dict) -> None:
@@ -241,13 +241,15 @@ class Optimizer:
             return float(group["lr"])
         key = (id(group), dtype)  # one conversion per group and dtype in a replay, not per p
         if key not in self._traced_rates:
+            self.refill_learning_rates()  # (a host write, not recorded: the trace's rates)
             rate = xp.asarray(self._rates[id(group)])
             self._traced_rates[key] = rate if dtype is None else rate.astype(dtype)
         return self._traced_rates[key]
 
     def refill_learning_rates(self) -> None:
-        """Write each group's ``lr`` into the array ``learning_rate`` reads (a NumPy
-        array on the host: filling it is no array call, which a trace would record)."""
+        """Write each group's ``lr`` into the array ``learning_rate`` reads while traced
+        (a NumPy array on the host: filling it is no array call, which a trace would
+        record); ``minigrad.compile`` calls it before each replay."""
         arrays = self._rate_arrays  # one per group, by position: kept when load_state_dict
         arrays += [host_number() for _ in range(len(self.param_groups) - len(arrays))]
         self._rates = {id(group): array for group, array in zip(self.param_groups, arrays)}
