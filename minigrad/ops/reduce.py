@@ -160,11 +160,7 @@ class Std(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from minigrad.ops.elementwise import where
-
-        x, y = ctx.saved
-        y = y.reshape(_kept_shape(ctx.shape, ctx.dims))
-        safe_y = where((y == 0).data, 1.0, y)
+        x, safe_y = _input_and_nonzero_result(ctx)
         centered = x - x.mean(dim=ctx.dims, keepdim=True)
         scale = 1 / (_count(ctx.shape, ctx.dims) - ctx.correction)
         return expand_back(grad, ctx.shape, ctx.dims) * centered * scale / safe_y
@@ -313,12 +309,18 @@ class Norm2(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from minigrad.ops.elementwise import where
-
-        x, y = ctx.saved
-        y = y.reshape(_kept_shape(ctx.shape, ctx.dims))
-        safe_y = where((y == 0).data, 1.0, y)
+        x, safe_y = _input_and_nonzero_result(ctx)
         return expand_back(grad, ctx.shape, ctx.dims) * x / safe_y
+
+
+def _input_and_nonzero_result(ctx):
+    """(x, y with its reduced dims kept and its zeros replaced by 1), for a backward that
+    divides by y and gives 0 where y = 0 (its numerator is 0 there too)."""
+    from minigrad.ops.elementwise import where
+
+    x, y = ctx.saved
+    y = y.reshape(_kept_shape(ctx.shape, ctx.dims))
+    return x, where((y == 0).data, 1.0, y)
 
 
 def norm(x, p=2, dim=None, keepdim=False):

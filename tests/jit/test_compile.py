@@ -93,11 +93,8 @@ OPTIMIZERS = {
 }
 
 
-def train(model_name, optimizer_name, steps, compiled):
-    """Loss per step, and the final parameters, buffers and optimizer state."""
-    minigrad.manual_seed(0)
-    model = MODELS[model_name]()
-    optimizer = OPTIMIZERS[optimizer_name](model.parameters())
+def training_step(model, optimizer):
+    """The four lines of every training step, with cross-entropy."""
 
     def step(x, y):
         optimizer.zero_grad()
@@ -106,6 +103,16 @@ def train(model_name, optimizer_name, steps, compiled):
         optimizer.step()
         return loss
 
+    return step
+
+
+def train(model_name, optimizer_name, steps, compiled):
+    """Loss per step, and the final parameters, buffers and optimizer state."""
+    minigrad.manual_seed(0)
+    model = MODELS[model_name]()
+    optimizer = OPTIMIZERS[optimizer_name](model.parameters())
+
+    step = training_step(model, optimizer)
     if compiled:
         step = minigrad.compile(step)
     losses = [step(x, y).numpy().copy() for x, y in batches(model_name, steps)]
@@ -150,12 +157,7 @@ def run_epochs(compiled, epochs=3, n=20, batch=8):
     data = minigrad.tensor(rng.standard_normal((n, 1, 8, 8)).astype(numpy.float32))
     labels = minigrad.tensor(rng.integers(0, 4, size=n))
 
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = training_step(model, optimizer)
 
     def evaluate(x):
         with minigrad.no_grad():
@@ -557,13 +559,7 @@ def test_restoring_a_checkpoint_between_replays_is_seen_by_the_next_replay():
         model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
         optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = training_step(model, optimizer)
         step = minigrad.compile(step) if compiled else step
         rng = numpy.random.default_rng(0)
         losses = []
