@@ -344,13 +344,16 @@ def _update_running_stats(input, running_mean, running_var, dims, momentum, coun
     """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
     xp = input.xp
     check_same_device("batch_norm", input, running_mean, running_var)
+    keep, take = 1 - momentum, momentum
+    if not isinstance(momentum, (int, float)):  # a NumPy float64 (BatchNorm's 1 / count):
+        keep, take = keep.astype(input.dtype), take.astype(input.dtype)  # as a number rounds
     with no_grad():
         if running_mean is not None:
             mean = xp.mean(input.data, axis=dims)
-            running_mean.copy_(running_mean.data * (1 - momentum) + mean * momentum)
+            running_mean.copy_(running_mean.data * keep + mean * take)
         if running_var is not None:
             var = xp.var(input.data, axis=dims, ddof=1)
-            running_var.copy_(running_var.data * (1 - momentum) + var * momentum)
+            running_var.copy_(running_var.data * keep + var * take)
 
 
 def embedding(input, weight, padding_idx=None):

@@ -239,6 +239,24 @@ def test_batchnorm_momentum_none_is_the_cumulative_average():
     assert bn.running_var.item() == pytest.approx((2.0 + 8.0 + 0.0) / 3)  # unbiased vars
 
 
+def test_batchnorm_momentum_none_compiles_to_the_same_cumulative_average():
+    """Its 1 / count is an array, so a replay of minigrad.compile divides by the new count
+    (a count read to Python would be a constant of the trace, or refused)."""
+    batches = [[[0.0], [2.0]], [[4.0], [8.0]], [[1.0], [1.0]], [[3.0], [5.0]]]
+
+    def run(compiled):
+        bn = nn.BatchNorm1d(1, momentum=None)
+        forward = minigrad.compile(bn) if compiled else bn
+        for batch in batches:
+            forward(minigrad.tensor(batch))
+        return bn.running_mean.numpy().tobytes(), bn.running_var.numpy().tobytes(), bn
+
+    eager, compiled = run(compiled=False), run(compiled=True)
+    assert compiled[:2] == eager[:2]
+    assert compiled[2].running_mean.item() == pytest.approx((1 + 6 + 1 + 4) / 4)
+    assert compiled[2].num_batches_tracked.item() == 4
+
+
 def test_batchnorm2d_statistics_are_per_channel_over_batch_and_space():
     x = minigrad.randn(4, 3, 5, 5, dtype=F64) * 3.0 + 2.0
     bn = nn.BatchNorm2d(3, dtype=F64)

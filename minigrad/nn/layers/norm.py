@@ -94,8 +94,8 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             with no_grad():
                 self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # the average of all batches so far
-                momentum = 1.0 / float(self.num_batches_tracked.item())
+            if self.momentum is None:  # the average of all batches so far: 1 / count, kept
+                momentum = 1.0 / self.num_batches_tracked.data  # an array (compile replays it)
         # Batch statistics in training, and also in eval when there are no running ones.
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
