@@ -34,11 +34,11 @@ def ints_first(key):
     >>> x[ints][arrays].shape
     (3, 2)
     """
-    parts = key if isinstance(key, tuple) else (key,)
+    if type(key) is not tuple or not _mixes_ints_and_arrays(key):
+        return None  # the common keys (x[i], x[:, 1:3]) leave here, after one short loop
+    parts = key
     is_int = [isinstance(k, int) and not isinstance(k, bool) for k in parts]
     is_array = [getattr(k, "ndim", 0) > 0 for k in parts]
-    if not any(is_int) or not any(is_array):
-        return None
     everything = slice(None)
     ints, arrays = [], []
     for k, an_int, an_array in zip(parts, is_int, is_array):
@@ -53,23 +53,37 @@ def ints_first(key):
     return tuple(ints), tuple(arrays)
 
 
+def _mixes_ints_and_arrays(parts) -> bool:
+    has_int = has_array = False
+    for k in parts:
+        kind = type(k)
+        if kind is int:
+            has_int = True
+        elif kind is not slice and k is not None and k is not Ellipsis:
+            has_array = has_array or getattr(k, "ndim", 0) > 0
+    return has_int and has_array
+
+
 def check_range(op, index, size, dim):
     """Raise PyTorch's IndexError for an index outside [0, size) along ``dim``: gather and
     index_select take no negative indices (NumPy would count them from the end, a
     silently different element). A check by value: under minigrad.compile, at trace
     time only; on a device inside ``fit``, at its next read (backend/deferred.py)."""
     index = concrete(index)
-    bad = (index < 0) | (index >= size)
+    if not index.size:
+        return
+    # One comparison finds both kinds: read as unsigned integers of the same size, the
+    # negative ones are huge (-1 is 2^64 - 1), and the largest says it all.
+    unsigned = index.view(f"u{index.dtype.itemsize}") if index.dtype.kind == "i" else index
 
     def error():
-        value = int(index[bad].reshape(-1)[0])
+        value = int(index[(index < 0) | (index >= size)].reshape(-1)[0])
         return IndexError(
             f"{op}: index {value} is out of bounds for dimension {dim} with size {size} "
             f"(valid: 0..{size - 1}; x[..., -1] indexing counts from the end, {op} does not)"
         )
 
-    if index.size:
-        deferred.check(bad.any(), error, backend_of_array(index).reads_wait)
+    deferred.check(unsigned.max() >= size, error, backend_of_array(index).reads_wait)
 
 
 class GetItem(Function):

@@ -18,8 +18,7 @@ places is src's gradient (a gather); the input keeps dL/dy where it survived
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
-from minigrad.backend import concrete
-from minigrad.ops.index import GetItem, IndexAdd, _along
+from minigrad.ops.index import GetItem, IndexAdd, _along, check_range
 
 
 def _check_index(op, x, dim, index, src_shape):
@@ -39,16 +38,7 @@ def _check_index(op, x, dim, index, src_shape):
                 f"{tuple(src_shape or ())} or than the input {tuple(x.shape)} (outside "
                 f"dim {dim}) in dimension {d}"
             )
-    _check_range(op, index, x.shape[dim], dim)
-
-
-def _check_range(op, index, size, dim):
-    index = concrete(index)  # a check: under minigrad.compile, at trace time only
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= size):
-        raise IndexError(
-            f"{op}: index values must lie in [0, {size}) along dim {dim}, got values from "
-            f"{int(index.min())} to {int(index.max())}"
-        )
+    check_range(op, index, x.shape[dim], dim)
 
 
 def _check_dtypes(op, x, src):
@@ -131,7 +121,7 @@ class IndexAddSlices(Function):
                 f"input's {tuple(x.shape)} with dim {dim} as long as the index), got index "
                 f"of shape {tuple(index.shape)} and source of shape {tuple(source.shape)}"
             )
-        _check_range("index_add", index, x.shape[dim], dim)
+        check_range("index_add", index, x.shape[dim], dim)
         ctx.key, ctx.alpha = (slice(None),) * dim + (index,), alpha
         out = x.copy()
         ctx.backend.scatter_add(out, ctx.key, source if alpha == 1 else source * alpha)
