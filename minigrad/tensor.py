@@ -530,6 +530,8 @@ class Tensor:
         """&, |, ^ in PyTorch's result dtype: an int32 tensor & a 0-d int64 one is int32
         (NumPy would give int64)."""
         out = self._compare(other, combine, name)
+        if isinstance(other, Tensor) and other.dtype == self.dtype:
+            return out  # (two masks, the common case: NumPy keeps the one dtype too)
         dtype = dtypes.result_type(self, other)
         return out if out.dtype == dtype else out.astype(dtype)
 
