@@ -236,6 +236,13 @@ class Optimizer:
         new rate (a scheduler's) would make a new trace. Both give the same bits: the
         array is the number's float64, and ``dtype`` rounds it once, as ``p -= lr * g``
         rounds a number to p's dtype.
+
+        >>> import minigrad
+        >>> from minigrad.optim import SGD
+        >>> w = minigrad.tensor([1.0], requires_grad=True)
+        >>> opt = SGD([w], lr=0.1)
+        >>> opt.learning_rate(opt.param_groups[0], w.data, w.xp)   # eager: the number
+        0.1
         """
         if concrete(p) is p:  # not traced: the number, which costs no array (no transfer)
             return float(group["lr"])
@@ -249,7 +256,16 @@ class Optimizer:
     def refill_learning_rates(self) -> None:
         """Write each group's ``lr`` into the array ``learning_rate`` reads while traced
         (a NumPy array on the host: filling it is no array call, which a trace would
-        record); ``minigrad.compile`` calls it before each replay."""
+        record); ``minigrad.compile`` calls it before each replay.
+
+        >>> import minigrad
+        >>> from minigrad.optim import SGD
+        >>> opt = SGD([minigrad.tensor([1.0], requires_grad=True)], lr=0.1)
+        >>> opt.param_groups[0]["lr"] = 0.05      # a scheduler's step
+        >>> opt.refill_learning_rates()
+        >>> [float(rate) for rate in opt._rate_arrays]
+        [0.05]
+        """
         arrays = self._rate_arrays  # one per group, by position: kept when load_state_dict
         arrays += [host_number() for _ in range(len(self.param_groups) - len(arrays))]
         self._rates = {id(group): array for group, array in zip(self.param_groups, arrays)}
