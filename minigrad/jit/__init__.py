@@ -27,6 +27,7 @@ import functools
 import gc
 import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
 
 from minigrad.autograd.mode import mode
 from minigrad.backend.cpu_memory import give_back_freed_memory
@@ -48,7 +49,11 @@ def compile(fn=None, *, max_traces: int = 8):
     requires_grad and whether it has a ``.grad``; the other arguments' values; grad
     mode; the ``training`` flag of every module, and the hyperparameters of every
     optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
-    through its arguments, closure, globals and ``self``):
+    through its arguments, closure, globals and ``self``; and, for what earlier traces
+    read from outside, wherever ``fn`` reached it (a dict, an argument's attribute):
+    each Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks,
+    and each module's training flag, Python-number settings (Dropout's ``p``),
+    parameters and forward hooks):
 
     1. the first call runs eagerly, recording every array call it makes, with the
        buffers each read and wrote (a trace). If it created optimizer state (a
@@ -84,8 +89,9 @@ def compile(fn=None, *, max_traces: int = 8):
     - The returned Tensors are fresh arrays each call, detached from any graph;
       ``.grad`` of parameters holds this call's gradient, as in eager.
     - Inputs are read at each call; anything else (a Tensor captured from outside,
-      not passed as an argument) is used by reference: replacing its ``.data`` with
-      a new array outside ``fn`` is not seen. Change it in place or pass it in.
+      not passed as an argument) is used by reference, and changes to it between calls
+      (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
+      new Dropout ``p``) make a new signature: the next call traces again.
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
       ``state["step"]``) advance only in the eager calls. Checks that read values
       (an index out of range, ``detect_anomaly``) run in the traced call only.
@@ -128,6 +134,7 @@ class CompiledFunction:
         visible = _visible_objects(fn)
         self.modules = [m for root in visible["modules"] for m in root.modules()]
         self.optimizers = visible["optimizers"]
+        self.watched = Watched()  # what earlier traces read from outside (see Watched)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -142,8 +149,12 @@ class CompiledFunction:
             for optimizer in self.optimizers:  # a new learning rate needs no new trace
                 optimizer.refill_learning_rates()
             return trace.replay(tensors)
-        trace, result = Trace.record(self.fn, args, kwargs, tensors, self.modules)
+        trace, result, seen = Trace.record(self.fn, args, kwargs, tensors, self.modules)
+        if self.watched.learn(seen):  # the signature reads more now: the old keys are stale
+            self.traces.clear()
+            self.optimizers += [o for o in seen.optimizers if o not in self.optimizers]
         if trace is not None:  # None: a first step, which made optimizer state
+            key = key[: self._static_parts] + self.dynamic_signature(seen)  # as before the call
             self.traces[key] = trace
             while len(self.traces) > self.max_traces:
                 self.traces.popitem(last=False)  # the least recently used
@@ -157,13 +168,25 @@ class CompiledFunction:
         parts.append(tuple([arrays.index(a) for a in arrays]))  # which inputs are one array
         parts.append(mode.grad_enabled)
         parts.append(tuple([m.training for m in self.modules]))
+        return tuple(parts) + self.dynamic_signature()
+
+    _static_parts = -2  # the two parts of dynamic_signature end every signature
+
+    def dynamic_signature(self, seen=None) -> tuple:
+        """The signature's parts that a step may change itself (its optimizers and what it
+        read from outside): as they are now or, given what a trace ``seen``, as they were
+        when it began."""
+        grad_was_none = {} if seen is None else seen.grad_was_none
+        optimizers = []
         for optimizer in self.optimizers:
             # its state's dicts: load_state_dict makes new ones, which a replay must use
-            parts.append(tuple([id(state) for state in optimizer.state.values()]))
+            optimizers.append(tuple([id(state) for state in optimizer.state.values()]))
             for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
-                parts.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
-                parts.append(tuple([p.grad is None for p in group["params"]]))
-        return tuple(parts)
+                optimizers.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
+                optimizers.append(
+                    tuple([grad_was_none.get(id(p), p.grad is None) for p in group["params"]])
+                )
+        return (tuple(optimizers), self.watched.state(seen))
 
 
 class Trace:
@@ -180,7 +203,8 @@ class Trace:
 
     @staticmethod
     def record(fn, args, kwargs, tensors, modules=()):
-        """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned).
+        """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned, what it
+        read from outside: a ``Seen``).
 
         The Trace is None when the call created optimizer state (a first step differs
         from the next ones: SGD copies its first gradient, Adam makes its moments):
@@ -198,18 +222,20 @@ class Trace:
             )
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
-        touched = {}
+        touched, seen = {}, Seen()
         try:
             Trace.running = True
             with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
-                result = fn(*args, **kwargs)
+                with seen.watching():
+                    result = fn(*args, **kwargs)
                 output_spec = _spec(result)
             gc.collect()  # so that only what the step left behind still holds stand-ins
         finally:
             Trace.running, recorder.closed = False, True
-            write_backs = _untrace(touched, optimizers, modules)
+            write_backs = _untrace(touched, optimizers, modules, seen)
+        seen.finish(optimizers)
         if _state_layout(optimizers) != state_before:
-            return None, result
+            return None, result, seen
         for write_back in write_backs:  # state replaced, not changed in place: carried
             was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
             write_back.carried = recorder.carried(None if was is None else was())
@@ -217,7 +243,7 @@ class Trace:
             write_back.find_among_inputs(tensors)
         keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
-        return Trace(Program(recorder, keep), output_spec, write_backs), result
+        return Trace(Program(recorder, keep), output_spec, write_backs), result, seen
 
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
@@ -229,6 +255,125 @@ class Trace:
         for write_back in self.write_backs:
             write_back.give(env[write_back.buffer], tensors)
         return _build(self.output_spec, env)
+
+
+class Seen:
+    """What one traced call read from outside its arguments, with the state it assumed.
+
+    A replay is right only while that state holds: the same array in each Tensor it
+    read (``p.data = new`` outside the step is a new one), the same ``requires_grad``
+    (a frozen layer), a ``.grad`` there or not (accumulating adds to it, a first
+    backward makes it), the same gradient hooks, and for each module it called the
+    same training flag, forward hooks, parameters and Python numbers (Dropout's ``p``,
+    BatchNorm's ``momentum``). The signature reads all of it (``Watched``), for the
+    objects ``fn`` can see and for those a trace found, held in a dict or an argument.
+    """
+
+    def __init__(self):
+        self.tensors: list = []  # Tensors whose array the step read from outside
+        self.grad_was_none: dict = {}  # id(Tensor) -> whether it had no .grad before the step
+        self.modules: dict = {}  # id(module) -> (module, {its Python numbers before the step})
+        self.optimizers: list = []  # the optimizers of those Tensors
+
+    @contextmanager
+    def watching(self):
+        """Note each Tensor's ``.grad`` before the step first touches it, and each module
+        the step calls, with its numbers before its first call."""
+        grad, call = Tensor.__dict__["grad"], Module.__call__
+        grad_was_none, modules = self.grad_was_none, self.modules
+
+        def before_first_touch(tensor):
+            if id(tensor) not in grad_was_none:
+                try:
+                    grad_was_none[id(tensor)] = grad.__get__(tensor, Tensor) is None
+                except AttributeError:  # a Tensor being made now
+                    grad_was_none[id(tensor)] = True
+
+        def get_grad(tensor):
+            before_first_touch(tensor)
+            return grad.__get__(tensor, Tensor)
+
+        def set_grad(tensor, value):
+            before_first_touch(tensor)
+            grad.__set__(tensor, value)
+
+        def calling(module, *args, **kwargs):
+            if id(module) not in modules:
+                modules[id(module)] = (module, _numbers_of(module))
+            return call(module, *args, **kwargs)
+
+        Tensor.grad, Module.__call__ = property(get_grad, set_grad), calling
+        try:
+            yield
+        finally:
+            Tensor.grad, Module.__call__ = grad, call
+
+    def finish(self, optimizers):
+        """Keep the numbers the step did not change itself (a counter it advances is
+        Python state of the trace, not a setting), and find the optimizers involved."""
+        for key, (module, numbers) in self.modules.items():
+            now = _numbers_of(module)
+            self.modules[key] = (module, [k for k, v in numbers.items() if now.get(k) == v])
+        read = {id(t) for t in self.tensors}
+        self.optimizers = [
+            o for o in optimizers if any(id(p) in read for g in o.param_groups for p in g["params"])
+        ]
+
+
+class Watched:
+    """The Tensors and modules that earlier traces of a function read from outside: the
+    signature includes their state (see ``Seen``), so that a change retraces."""
+
+    def __init__(self):
+        self.tensors: dict = {}  # id -> a weak reference to the Tensor
+        self.modules: dict = {}  # id -> (module, the names of its numbers)
+
+    def learn(self, seen) -> bool:
+        """Watch what ``seen`` found too; True if that is anything new."""
+        grew = False
+        for tensor in seen.tensors:
+            if id(tensor) not in self.tensors or self.tensors[id(tensor)]() is not tensor:
+                self.tensors[id(tensor)], grew = weakref.ref(tensor), True
+        for key, (module, names) in seen.modules.items():
+            known = self.modules.get(key)
+            if known is None or known[0] is not module or not set(names) <= set(known[1]):
+                self.modules[key], grew = (module, names), True
+        return grew
+
+    def state(self, seen=None) -> tuple:
+        """The state of everything watched (as before the traced call, given ``seen``)."""
+        grad_was_none = {} if seen is None else seen.grad_was_none
+        parts = []
+        for ref in self.tensors.values():
+            t = ref()
+            if t is None:
+                parts.append(None)
+                continue
+            none = grad_was_none.get(id(t), t.grad is None) if seen else t.grad is None
+            parts.append((id(t.data), t._requires_grad, none, _ids(t._hooks)))
+        for module, names in self.modules.values():
+            d = module.__dict__
+            parts.append(
+                (
+                    *[d.get(name) for name in names],
+                    *map(id, d["_parameters"].values()),
+                    _ids(d["_forward_pre_hooks"]),
+                    _ids(d["_forward_hooks"]),
+                )
+            )
+        return tuple(parts)
+
+
+def _ids(hooks):
+    return tuple(map(id, hooks)) if hooks else None
+
+
+_NUMBERS = (int, float, bool, str, type(None))
+
+
+def _numbers_of(module) -> dict:
+    """A module's settings that are plain Python values (``p``, ``momentum``, ``training``)."""
+    return {k: v for k, v in module.__dict__.items() if type(v) in _NUMBERS}
 
 
 class WriteBack:
@@ -323,8 +468,9 @@ def _state_layout(optimizers) -> list:
     return [[(id(p), tuple(state)) for p, state in o.state.items()] for o in optimizers]
 
 
-def _untrace(touched, optimizers, modules) -> list:
-    """Give every Tensor and optimizer state its real array back; return the write-backs."""
+def _untrace(touched, optimizers, modules, seen) -> list:
+    """Give every Tensor and optimizer state its real array back; return the write-backs.
+    The Tensors read from outside go to ``seen.tensors``."""
     made = {}  # id(Tensor) -> (the Tensor, its buffer), for Tensors holding arrays it made
     alive, existed = [], {}
     for ref, before in touched.values():
@@ -334,10 +480,13 @@ def _untrace(touched, optimizers, modules) -> list:
         traced = tensor.data
         tensor.data = traced.value
         alive.append(tensor)
-        if traced.recorder.kinds[traced.index] == "made":
+        kind = traced.recorder.kinds[traced.index]
+        if kind == "made":
             made[id(tensor)] = (tensor, traced.index)
             if before is not None:  # it existed before the step
                 existed[id(tensor)] = before
+        elif kind == "external":
+            seen.tensors.append(tensor)
     write_backs = []
     for tensor in alive:  # gradients: new .grad Tensors, as backward() gives
         if tensor.grad is not None and id(tensor.grad) in made:

@@ -1,0 +1,155 @@
+"""A change made between two calls of a compiled step, outside it, is seen by the next call.
+
+Each case trains a small model for six calls, compiled and eager, with the same change
+made before call 3 (freezing a layer, a new ``.data``, a new Dropout ``p``, a hook...),
+and compares the losses, parameters, gradients, buffers and optimizer state bit for bit.
+Before the signature read the state of what a trace used from outside, every replay
+after the change silently went on as the trace had (a frozen bias kept training).
+"""
+
+import numpy
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn, optim
+
+
+def model_with_everything():
+    return nn.Sequential(nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Dropout(0.5), nn.Linear(6, 2))
+
+
+def freeze_the_first_bias(model, optimizer, state):
+    model[0].bias.requires_grad_(False)
+
+
+def replace_a_weights_array(model, optimizer, state):
+    model[3].weight.data = model[3].weight.data * 0.5
+
+
+def replace_a_parameter(model, optimizer, state):  # the optimizer keeps the old one, as eager
+    model[3].weight = nn.Parameter(minigrad.tensor(numpy.full((2, 6), 0.25, numpy.float32)))
+
+
+def change_dropout_p(model, optimizer, state):
+    model[2].p = 0.1
+
+
+def change_batchnorm_momentum(model, optimizer, state):
+    model[1].momentum = 0.5
+
+
+def add_a_forward_hook(model, optimizer, state):
+    model[3].register_forward_hook(lambda module, args, out: out * 3)
+
+
+def add_a_gradient_hook(model, optimizer, state):
+    model[0].weight.register_hook(lambda grad: grad * 0)
+
+
+def remove_a_gradient_hook(model, optimizer, state):
+    state["hook"].remove()
+
+
+def switch_to_eval(model, optimizer, state):
+    model.eval()
+
+
+CHANGES = [
+    freeze_the_first_bias,
+    replace_a_weights_array,
+    replace_a_parameter,
+    change_dropout_p,
+    change_batchnorm_momentum,
+    add_a_forward_hook,
+    add_a_gradient_hook,
+    remove_a_gradient_hook,
+    switch_to_eval,
+]
+
+
+def train(change, compiled, hidden, calls=6):
+    """Six calls; ``change`` before call 3. ``hidden``: the step reaches the model and the
+    optimizer through a dict, where compile cannot see them before a trace."""
+    minigrad.manual_seed(0)
+    model = model_with_everything()
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    state = {"hook": model[0].weight.register_hook(lambda grad: grad * 2)}
+    held = {"model": model, "optimizer": optimizer}
+    if hidden:
+
+        def step(x, y):
+            held["optimizer"].zero_grad()
+            loss = F.mse_loss(held["model"](x), y)
+            loss.backward()
+            held["optimizer"].step()
+            return loss
+
+    else:
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+    if compiled:
+        step = minigrad.compile(step)
+    rng = numpy.random.default_rng(5)
+    seen = []
+    for call in range(calls):
+        if call == 3:
+            change(model, optimizer, state)
+        x = minigrad.tensor(rng.standard_normal((8, 3)).astype(numpy.float32))
+        y = minigrad.tensor(rng.standard_normal((8, 2)).astype(numpy.float32))
+        seen.append(step(x, y).numpy().tobytes())
+        for name, value in model.state_dict().items():
+            seen.append((name, value.numpy().tobytes()))
+        for p in model.parameters():
+            seen.append(None if p.grad is None else p.grad.numpy().tobytes())
+        for p_state in optimizer.state.values():
+            seen += [v.tobytes() for v in p_state.values()]
+    return seen
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "in_a_dict"])
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: c.__name__)
+def test_a_change_between_calls_is_seen_by_the_next_call(change, hidden):
+    eager = train(change, compiled=False, hidden=hidden)
+    compiled = train(change, compiled=True, hidden=hidden)
+    assert len(eager) == len(compiled)
+    for i, (a, b) in enumerate(zip(eager, compiled)):
+        assert a == b, f"{change.__name__}: entry {i} differs"
+
+
+def test_gradients_accumulate_across_calls_when_the_optimizer_steps_outside():
+    """Accumulation over two calls, then a step and zero_grad outside the compiled
+    function (which cannot see the optimizer): the replays must add to .grad exactly
+    when eager does."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def forward_backward(x, y):
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            return loss
+
+        if compiled:
+            forward_backward = minigrad.compile(forward_backward)
+        rng = numpy.random.default_rng(2)
+        grads = []
+        for call in range(8):
+            if call % 2 == 0 and call > 0:
+                optimizer.step()
+                optimizer.zero_grad()
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            forward_backward(x, y)
+            grads += [p.grad.numpy().tobytes() for p in model.parameters()]
+        return grads
+
+    assert run(compiled=True) == run(compiled=False)
