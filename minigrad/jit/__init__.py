@@ -87,7 +87,8 @@ def compile(fn=None, *, max_traces: int = 8):
       the trace (``numpy_array[...] = t.data``, MPI: a DistributedDataParallel model
       trains eagerly only). Do these outside, or with tensor ops (``where``).
     - The returned Tensors are fresh arrays each call, detached from any graph;
-      ``.grad`` of parameters holds this call's gradient, as in eager.
+      ``.grad`` of parameters holds this call's gradient, as in eager, and so does
+      that of a returned Tensor that ``retain_grad()`` kept one for.
     - Inputs are read at each call; anything else (a Tensor captured from outside,
       not passed as an argument) is used by reference, and changes to it between calls
       (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
@@ -540,9 +541,11 @@ def _tensors_in(value) -> list:
 
 
 def _spec(result):
-    """The shape of ``fn``'s result, with each Tensor as ("T", buffer, the Tensor)."""
+    """The shape of ``fn``'s result, with each Tensor as ("T", buffer, its backend, the
+    buffer of its ``.grad`` or None: a ``retain_grad()`` result keeps its gradient)."""
     if isinstance(result, Tensor):
-        return ("T", result.data.index, result._backend)
+        grad = None if result.grad is None else result.grad.data.index
+        return ("T", result.data.index, result._backend, grad)
     if isinstance(result, (tuple, list)):
         return (type(result), [_spec(r) for r in result])
     if isinstance(result, dict):
@@ -554,6 +557,8 @@ def _spec_buffers(spec):
     kind, *rest = spec
     if kind == "T":
         yield rest[0]
+        if rest[2] is not None:
+            yield rest[2]
     elif kind == "const":
         return
     elif kind is dict:
@@ -568,8 +573,11 @@ def _build(spec, env):
     """The result of a replay: new Tensors on its arrays, in the shape ``fn`` returned."""
     kind, *rest = spec
     if kind == "T":
-        index, backend = rest
-        return Tensor._make(env[index], backend)
+        index, backend, grad = rest
+        tensor = Tensor._make(env[index], backend)
+        if grad is not None:
+            tensor.grad = Tensor._make(env[grad], backend)
+        return tensor
     if kind == "const":
         return rest[0]
     if kind is dict:

@@ -633,3 +633,22 @@ def test_state_replaced_instead_of_changed_in_place_is_carried_from_replay_to_re
         return losses, w.tolist(), v.tolist(), optimizer.state[w]["m"].tolist()
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_result_that_retains_its_gradient_comes_back_with_it():
+    """``h.retain_grad()`` then ``return h``: eager's h has this call's h.grad; the
+    replay's h had none."""
+    w = minigrad.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+
+    def step(x):
+        h = x @ w
+        h.retain_grad()
+        (h * h).sum().backward()
+        return h
+
+    compiled = minigrad.compile(step)
+    for scale in (1.0, 2.0, -3.0):
+        x = minigrad.tensor([[scale, 1.0]])
+        eager_h, compiled_h = step(x), compiled(x)
+        assert compiled_h.grad.numpy().tobytes() == eager_h.grad.numpy().tobytes()
+        assert compiled_h.grad.tolist() == [[2 * v for v in row] for row in eager_h.tolist()]
