@@ -29,10 +29,11 @@ import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 
+from minigrad.autograd import engine
 from minigrad.autograd.mode import mode
 from minigrad.backend.cpu_memory import give_back_freed_memory
 from minigrad.jit.program import Program
-from minigrad.jit.tracer import Recorder, Traced, TraceError, patched, weak
+from minigrad.jit.tracer import Recorder, Traced, TraceError, patched, user_line, weak
 from minigrad.nn.module import Module
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
@@ -88,7 +89,10 @@ def compile(fn=None, *, max_traces: int = 8):
       trains eagerly only). Do these outside, or with tensor ops (``where``).
     - The returned Tensors are fresh arrays each call, detached from any graph;
       ``.grad`` of parameters holds this call's gradient, as in eager, and so does
-      that of a returned Tensor that ``retain_grad()`` kept one for.
+      that of a returned Tensor that ``retain_grad()`` kept one for. Since a replay
+      has no graph, a function that runs no backward pass itself and returns a Tensor
+      that requires grad raises ``TraceError``: compile the whole training step, or
+      call it under ``no_grad()`` for inference.
     - Inputs are read at each call; anything else (a Tensor captured from outside,
       not passed as an argument) is used by reference, and changes to it between calls
       (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
@@ -230,6 +234,8 @@ class Trace:
                 with seen.watching():
                     result = fn(*args, **kwargs)
                 output_spec = _spec(result)
+                if not seen.backward_passes:
+                    _refuse_a_graph_to_differentiate(result)
             gc.collect()  # so that only what the step left behind still holds stand-ins
         finally:
             Trace.running, recorder.closed = False, True
@@ -275,12 +281,13 @@ class Seen:
         self.grad_was_none: dict = {}  # id(Tensor) -> whether it had no .grad before the step
         self.modules: dict = {}  # id(module) -> (module, {its Python numbers before the step})
         self.optimizers: list = []  # the optimizers of those Tensors
+        self.backward_passes = 0  # backward() and grad() calls in the step
 
     @contextmanager
     def watching(self):
         """Note each Tensor's ``.grad`` before the step first touches it, and each module
         the step calls, with its numbers before its first call."""
-        grad, call = Tensor.__dict__["grad"], Module.__call__
+        grad, call, run = Tensor.__dict__["grad"], Module.__call__, engine._run
         grad_was_none, modules = self.grad_was_none, self.modules
 
         def before_first_touch(tensor):
@@ -303,11 +310,16 @@ class Seen:
                 modules[id(module)] = (module, _numbers_of(module))
             return call(module, *args, **kwargs)
 
+        def backward_pass(*args, **kwargs):
+            self.backward_passes += 1
+            return run(*args, **kwargs)
+
         Tensor.grad, Module.__call__ = property(get_grad, set_grad), calling
+        engine._run = backward_pass
         try:
             yield
         finally:
-            Tensor.grad, Module.__call__ = grad, call
+            Tensor.grad, Module.__call__, engine._run = grad, call, run
 
     def finish(self, optimizers):
         """Keep the numbers the step did not change itself (a counter it advances is
@@ -551,6 +563,22 @@ def _spec(result):
     if isinstance(result, dict):
         return (dict, {k: _spec(v) for k, v in result.items()})
     return ("const", result)
+
+
+def _refuse_a_graph_to_differentiate(result):
+    """A result that requires grad, from a step that ran no backward pass, is there to be
+    differentiated by the caller; a replay's results are detached, so that backward()
+    would silently leave out every path through this function."""
+    for tensor in _tensors_in(result):
+        if tensor.requires_grad:
+            raise TraceError(
+                "minigrad.compile: the compiled function returns a tensor that requires grad "
+                f"(shape {tuple(tensor.shape)}) and runs no backward pass itself, at "
+                f"{user_line()}. A replay returns detached tensors, so a backward() through "
+                "this result would miss every gradient that flows through the function. "
+                "Call backward() inside the compiled function (the whole training step), "
+                "call it under minigrad.no_grad() for inference, or return result.detach()."
+            )
 
 
 def _spec_buffers(spec):

@@ -652,3 +652,20 @@ def test_a_result_that_retains_its_gradient_comes_back_with_it():
         eager_h, compiled_h = step(x), compiled(x)
         assert compiled_h.grad.numpy().tobytes() == eager_h.grad.numpy().tobytes()
         assert compiled_h.grad.tolist() == [[2 * v for v in row] for row in eager_h.tolist()]
+
+
+def test_a_result_to_differentiate_outside_is_a_trace_error_naming_the_line():
+    """A compiled function with no backward pass inside, whose result requires grad: the
+    caller's backward() would go through it eagerly but not through a replay (detached),
+    so w.grad silently lost the 2 from the compiled path."""
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    doubled = minigrad.compile(lambda a: a * 2)
+    with pytest.raises(minigrad.TraceError) as error:
+        loss = doubled(w).sum() + w.sum()  # the line named
+    assert "loss = doubled(w).sum() + w.sum()" in str(error.value)
+    assert "no_grad" in str(error.value)
+    with minigrad.no_grad():  # for inference: traced, replayed
+        assert [doubled(w).tolist() for _ in range(3)] == [[2.0, 4.0]] * 3
+    loss = doubled(w.detach()).sum() + w.sum()  # inputs without grad: nothing to lose
+    loss.backward()
+    assert w.grad.tolist() == [1.0, 1.0]
