@@ -47,10 +47,11 @@ def compile(fn=None, *, max_traces: int = 8):
     Use it as ``step = minigrad.compile(step)`` or as the decorator ``@minigrad.compile``.
 
     How it runs, per *signature* (each Tensor argument's shape, dtype, device,
-    requires_grad and whether it has a ``.grad``; the other arguments' values; grad
-    mode; the ``training`` flag of every module, and the hyperparameters of every
-    optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
-    through its arguments, closure, globals and ``self``; and, for what earlier traces
+    requires_grad and whether it has a ``.grad``, also inside tuples, lists and dicts;
+    the other arguments' values and types (``1`` and ``1.0`` differ); grad mode; the
+    ``training`` flag of every module, and the hyperparameters of every optimizer and
+    whether its parameters have a ``.grad``, that ``fn`` can see through its
+    arguments, closure, globals and ``self``; and, for what earlier traces
     read from outside, wherever ``fn`` reached it (a dict, an argument's attribute):
     each Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks,
     and each module's training flag, Python-number settings (Dropout's ``p``),
@@ -532,6 +533,10 @@ def _describe(value):
         return (value.shape, value.dtype, value._backend, value._requires_grad, value.grad is None)
     if _is_module(value):
         return (id(value), tuple([m.training for m in value.modules()]))
+    if isinstance(value, (tuple, list)):  # Tensors inside are inputs too: described
+        return (type(value), tuple([_describe(v) for v in value]))
+    if isinstance(value, dict):
+        return (dict, tuple([(k, _describe(v)) for k, v in value.items()]))
     try:
         hash(value)
     except TypeError:
@@ -539,7 +544,7 @@ def _describe(value):
             f"minigrad.compile: argument {value!r} of type {type(value).__name__} is neither "
             "a Tensor nor hashable; pass Tensors, numbers, strings or tuples of them"
         ) from None
-    return value
+    return (type(value), value)  # 1, 1.0 and True are equal, but make different dtypes
 
 
 def _tensors_in(value) -> list:

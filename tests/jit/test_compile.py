@@ -669,3 +669,22 @@ def test_a_result_to_differentiate_outside_is_a_trace_error_naming_the_line():
     loss = doubled(w.detach()).sum() + w.sum()  # inputs without grad: nothing to lose
     loss.backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_a_number_of_another_type_is_another_signature():
+    """1 == 1.0 == True in Python, and they hash alike, but int64 * 1 is int64 and
+    int64 * 1.0 is float32: the signature holds each number's type too."""
+    scale = minigrad.compile(lambda x, s: x * s)
+    x = minigrad.tensor([1, 2, 3])
+    for s in (2, 2, 2.0, 2.0, numpy.float64(2.0), 2):
+        eager, compiled = x * s, scale(x, s)
+        assert compiled.dtype == eager.dtype, f"x * {s!r}"
+        assert compiled.numpy().tobytes() == eager.numpy().tobytes()
+
+
+def test_tensors_in_a_tuple_or_list_argument_are_inputs_of_one_signature():
+    add = minigrad.compile(lambda pair: pair[0] + pair[1])
+    for a, b in ((1.0, 2.0), (3.0, 4.0), (5.0, 7.0)):
+        pair = [minigrad.tensor([a]), minigrad.tensor([b])]
+        assert add(pair).tolist() == add(tuple(pair)).tolist() == [a + b]
+    assert len(add.traces) == 2  # a list and a tuple, each traced once
