@@ -97,7 +97,8 @@ def compile(fn=None, *, max_traces: int = 8):
     - Inputs are read at each call; anything else (a Tensor captured from outside,
       not passed as an argument) is used by reference, and changes to it between calls
       (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
-      new Dropout ``p``) make a new signature: the next call traces again.
+      new Dropout ``p``) make a new signature: the next call traces again. So does
+      optimizer state set to a new array (``state["momentum_buffer"] = ...``).
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
       ``state["step"]``) advance only in the eager calls. Checks that read values
       (an index out of range, ``detect_anomaly``) run in the traced call only.
@@ -150,7 +151,7 @@ class CompiledFunction:
         tensors = _tensors_in((args, kwargs))
         key = self.signature(args, kwargs, tensors)
         trace = self.traces.get(key)
-        if trace is not None:
+        if trace is not None and trace.holds():
             self.traces.move_to_end(key)
             for optimizer in self.optimizers:  # a new learning rate needs no new trace
                 optimizer.refill_learning_rates()
@@ -251,7 +252,16 @@ class Trace:
             write_back.find_among_inputs(tensors)
         keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
-        return Trace(Program(recorder, keep), output_spec, write_backs), result, seen
+        trace = Trace(Program(recorder, keep), output_spec, write_backs)
+        trace.state_arrays = seen.state_arrays
+        return trace, result, seen
+
+    state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
+
+    def holds(self) -> bool:
+        """Whether the optimizer state the replay changes in place is still where the trace
+        found it (``state["momentum_buffer"] = new`` outside the step: no longer)."""
+        return all(state.get(key) is array for state, key, array in self.state_arrays)
 
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
@@ -283,6 +293,7 @@ class Seen:
         self.modules: dict = {}  # id(module) -> (module, {its Python numbers before the step})
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
+        self.state_arrays: list = []  # (optimizer state dict, key, the array it read there)
 
     @contextmanager
     def watching(self):
@@ -524,6 +535,8 @@ def _untrace(touched, optimizers, modules, seen) -> list:
                     state[key] = value.value
                     if value.recorder.kinds[value.index] == "made":
                         write_backs.append(WriteBack("array", state, key, value.index))
+                    else:  # changed in place by the replay: it must still be there
+                        seen.state_arrays.append((state, key, value.value))
     return write_backs
 
 

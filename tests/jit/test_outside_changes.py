@@ -55,6 +55,11 @@ def switch_to_eval(model, optimizer, state):
     model.eval()
 
 
+def replace_the_momentum_buffers(model, optimizer, state):  # restarting the momentum
+    for p_state in optimizer.state.values():
+        p_state["momentum_buffer"] = p_state["momentum_buffer"] * 0
+
+
 CHANGES = [
     freeze_the_first_bias,
     replace_a_weights_array,
@@ -65,6 +70,7 @@ CHANGES = [
     add_a_gradient_hook,
     remove_a_gradient_hook,
     switch_to_eval,
+    replace_the_momentum_buffers,
 ]
 
 
