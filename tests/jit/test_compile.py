@@ -260,9 +260,29 @@ def copies_into_numpy(x):
     return x
 
 
+def reseeds(x):  # eager: the same mask at every call; a replay drew on from the trace's
+    minigrad.manual_seed(1)
+    return minigrad.nn.functional.dropout(x, 0.5, training=True)
+
+
+def restores_the_generator(x):
+    minigrad.random.set_rng_state(RNG_STATE)
+    return x + minigrad.rand(3)
+
+
+RNG_STATE = minigrad.random.get_rng_state()
+
+
+def draws_with_numpy(x):  # eager: new noise at every call; a replay reused the trace's
+    return x + minigrad.tensor(numpy.random.randn(3).astype(numpy.float32))
+
+
 @pytest.mark.parametrize(
     "fn, text, what",
     [
+        (reseeds, "minigrad.manual_seed(1)", "re-seeding"),
+        (restores_the_generator, "set_rng_state(RNG_STATE)", "re-seeding"),
+        (draws_with_numpy, "numpy.random.randn(3)", "numpy.random"),
         (reads_item, "x.sum().item()", "value is read to Python"),
         (reads_numpy, "x.numpy()", "value is read to Python"),
         (branches_on_bool, "if bool(x.sum())", "value is read to Python"),
@@ -271,7 +291,7 @@ def copies_into_numpy(x):
         (copies_into_numpy, "OUTSIDE[...] = (x * 2).data", "value is read to Python"),
     ],
 )
-def test_reading_a_value_is_a_trace_error_naming_the_users_line(fn, text, what):
+def test_what_a_trace_cannot_record_is_a_trace_error_naming_the_users_line(fn, text, what):
     compiled = minigrad.compile(fn)
     with pytest.raises(minigrad.TraceError) as error:
         compiled(minigrad.tensor([1.0, -2.0, 3.0]))
