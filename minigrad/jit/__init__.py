@@ -161,9 +161,10 @@ class CompiledFunction:
                 optimizer.refill_learning_rates()
             return trace.replay(tensors)
         trace, result, seen = Trace.record(self.fn, args, kwargs, tensors, self.modules)
-        if self.watched.learn(seen):  # the signature reads more now: the old keys are stale
-            self.traces.clear()
-            self.optimizers += [o for o in seen.optimizers if o not in self.optimizers]
+        new_optimizers = [o for o in seen.optimizers if o not in self.optimizers]
+        if self.watched.learn(seen) or new_optimizers:  # the signature reads more now:
+            self.traces.clear()  # the old keys are stale
+            self.optimizers += new_optimizers
         if trace is not None:  # None: a first step, which made optimizer state
             key = key[: self._static_parts] + self.dynamic_signature(seen)  # as before the call
             self.traces[key] = trace

@@ -159,3 +159,36 @@ def test_gradients_accumulate_across_calls_when_the_optimizer_steps_outside():
         return grads
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_scheduler_of_an_optimizer_held_in_a_dict_is_read_by_each_replay():
+    """The step reaches its optimizer through a dict: the replays must still refill its
+    learning rate, which a scheduler halves before each call."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        held = {"model": model, "optimizer": optimizer}
+
+        def step(x, y):
+            held["optimizer"].zero_grad()
+            loss = F.mse_loss(held["model"](x), y)
+            loss.backward()
+            held["optimizer"].step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(4)
+        weights = []
+        for _ in range(6):
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            step(x, y)
+            scheduler.step()
+            weights.append(model.weight.numpy().tobytes())
+        return weights
+
+    assert run(compiled=True) == run(compiled=False)
