@@ -402,8 +402,15 @@ _NUMBERS = (int, float, bool, str, type(None))
 
 
 def _numbers_of(module) -> dict:
-    """A module's settings that are plain Python values (``p``, ``momentum``, ``training``)."""
-    return {k: v for k, v in module.__dict__.items() if type(v) in _NUMBERS}
+    """A module's settings that are plain Python values (``p``, ``momentum``, ``training``,
+    and tuples of them: ``stride``, ``padding``)."""
+    return {k: v for k, v in module.__dict__.items() if _is_setting(v)}
+
+
+def _is_setting(value) -> bool:
+    if type(value) is tuple:
+        return all(type(v) in _NUMBERS for v in value)
+    return type(value) in _NUMBERS
 
 
 class WriteBack:

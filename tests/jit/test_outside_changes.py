@@ -192,3 +192,26 @@ def test_a_scheduler_of_an_optimizer_held_in_a_dict_is_read_by_each_replay():
         return weights
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_new_tuple_setting_of_a_module_is_seen():
+    """conv.padding = (0, 0) between calls: eager's output shrinks to 2 x 2."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        conv = nn.Conv2d(1, 2, 3, padding=1)
+
+        def features(x):
+            with minigrad.no_grad():
+                return conv(x).sum((2, 3))
+
+        if compiled:
+            features = minigrad.compile(features)
+        out = []
+        for call in range(4):
+            if call == 2:
+                conv.padding = (0, 0)
+            out.append(features(minigrad.ones(1, 1, 4, 4)).numpy().tobytes())
+        return out
+
+    assert run(compiled=True) == run(compiled=False)
