@@ -194,7 +194,9 @@ class CompiledFunction:
             # its state's dicts: load_state_dict makes new ones, which a replay must use
             optimizers.append(tuple([id(state) for state in optimizer.state.values()]))
             for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
-                optimizers.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
+                optimizers.append(
+                    tuple([_frozen(v) for k, v in group.items() if k not in ("params", "lr")])
+                )
                 optimizers.append(
                     tuple([grad_was_none.get(id(p), p.grad is None) for p in group["params"]])
                 )
@@ -392,6 +394,11 @@ class Watched:
                 )
             )
         return tuple(parts)
+
+
+def _frozen(value):
+    """A hyperparameter as a signature holds it: a list (``betas=[0.9, 0.99]``) as a tuple."""
+    return tuple(value) if type(value) is list else value
 
 
 def _ids(hooks):

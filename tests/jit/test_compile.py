@@ -708,3 +708,28 @@ def test_tensors_in_a_tuple_or_list_argument_are_inputs_of_one_signature():
         pair = [minigrad.tensor([a]), minigrad.tensor([b])]
         assert add(pair).tolist() == add(tuple(pair)).tolist() == [a + b]
     assert len(add.traces) == 2  # a list and a tuple, each traced once
+
+
+def test_hyperparameters_given_as_lists_are_part_of_the_signature():
+    """Adam(betas=[0.9, 0.99]), as PyTorch allows: the signature could not hash it."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(2, 1)
+        optimizer = minigrad.optim.Adam(model.parameters(), lr=0.1, betas=[0.9, 0.99])
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        losses = [step(minigrad.tensor([[1.0, float(i)]])).numpy().tobytes() for i in range(3)]
+        optimizer.param_groups[0]["betas"] = [0.5, 0.9]  # a new signature
+        losses += [step(minigrad.tensor([[1.0, float(i)]])).numpy().tobytes() for i in range(3)]
+        return losses, model.weight.numpy().tobytes()
+
+    assert run(compiled=True) == run(compiled=False)
