@@ -51,11 +51,12 @@ def compile(fn=None, *, max_traces: int = 8):
     the other arguments' values and types (``1`` and ``1.0`` differ); grad mode; the
     ``training`` flag of every module, and the hyperparameters of every optimizer and
     whether its parameters have a ``.grad``, that ``fn`` can see through its
-    arguments, closure, globals and ``self``; and, for what earlier traces
-    read from outside, wherever ``fn`` reached it (a dict, an argument's attribute):
-    each Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks,
-    and each module's training flag, Python-number settings (Dropout's ``p``),
-    parameters and forward hooks):
+    arguments, closure, globals and ``self``; and, for what earlier traces read from
+    outside, wherever ``fn`` reached it (a dict, an argument's attribute): each
+    Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
+    module's training flag, settings that are Python numbers or tuples of them
+    (Dropout's ``p``, Conv2d's ``padding``), parameters and forward hooks, and the
+    hyperparameters of the optimizers of those Tensors):
 
     1. the first call runs eagerly, recording every array call it makes, with the
        buffers each read and wrote (a trace). If it created optimizer state (a
@@ -104,7 +105,8 @@ def compile(fn=None, *, max_traces: int = 8):
       new Dropout ``p``) make a new signature: the next call traces again. So does
       optimizer state set to a new array (``state["momentum_buffer"] = ...``).
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
-      ``state["step"]``) advance only in the eager calls. Checks that read values
+      ``state["step"]``, a number a module's forward advances) advance only in the
+      eager calls. Checks that read values
       (an index out of range, ``detect_anomaly``) run in the traced call only.
     - A trace patches the backend and ``Tensor`` for its duration: trace in one
       thread at a time.
