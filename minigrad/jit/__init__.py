@@ -103,7 +103,9 @@ def compile(fn=None, *, max_traces: int = 8):
       not passed as an argument) is used by reference, and changes to it between calls
       (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
       new Dropout ``p``) make a new signature: the next call traces again. So does
-      optimizer state set to a new array (``state["momentum_buffer"] = ...``).
+      optimizer state set to a new array (``state["momentum_buffer"] = ...``), and an
+      input that held an outside Tensor's array when traced (``step(w.detach())``
+      with ``w`` read inside too) but not now.
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
       ``state["step"]``, a number a module's forward advances) advance only in the
       eager calls. Checks that read values
@@ -157,7 +159,7 @@ class CompiledFunction:
         tensors = _tensors_in((args, kwargs))
         key = self.signature(args, kwargs, tensors)
         trace = self.traces.get(key)
-        if trace is not None and trace.holds():
+        if trace is not None and trace.holds(tensors):
             self.traces.move_to_end(key)
             for optimizer in self.optimizers:  # a new learning rate needs no new trace
                 optimizer.refill_learning_rates()
@@ -263,14 +265,20 @@ class Trace:
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         trace = Trace(Program(recorder, keep), output_spec, write_backs)
         trace.state_arrays = seen.state_arrays
+        trace.aliases = _aliases(seen.on_inputs, tensors)
         return trace, result, seen
 
     state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
+    aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
 
-    def holds(self) -> bool:
-        """Whether the optimizer state the replay changes in place is still where the trace
-        found it (``state["momentum_buffer"] = new`` outside the step: no longer)."""
-        return all(state.get(key) is array for state, key, array in self.state_arrays)
+    def holds(self, tensors) -> bool:
+        """Whether what the trace found outside is still so: the optimizer state it changes
+        in place is still there (``state["momentum_buffer"] = new`` outside: no longer),
+        and an outside Tensor that held an input's array (``step(w.detach())`` reading
+        ``w`` too, which the trace bound to the input) still holds that input's."""
+        if not all(state.get(key) is array for state, key, array in self.state_arrays):
+            return False
+        return all(tensors[i].data is t().data for i, t in self.aliases if t() is not None)
 
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
@@ -303,6 +311,7 @@ class Seen:
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
         self.state_arrays: list = []  # (optimizer state dict, key, the array it read there)
+        self.on_inputs: list = []  # Tensors whose array the step read as an input's
 
     @contextmanager
     def watching(self):
@@ -489,6 +498,17 @@ class WriteBack:
                 tensor.data = array
 
 
+def _aliases(on_inputs, tensors) -> list:
+    """(position, a weak reference) for each Tensor that is not an input but held the array
+    of the input at that position when traced."""
+    inputs = {id(t) for t in tensors}
+    return [
+        (next(i for i, t in enumerate(tensors) if t.data is tensor.data), weakref.ref(tensor))
+        for tensor in on_inputs
+        if id(tensor) not in inputs and any(t.data is tensor.data for t in tensors)
+    ]
+
+
 def _places(optimizers, modules) -> dict:
     """{place: a weak reference to the array there} for the state a step may replace:
     optimizer state entries, parameters' gradients, modules' buffers and Tensor
@@ -533,6 +553,8 @@ def _untrace(touched, optimizers, modules, seen) -> list:
                 existed[id(tensor)] = before
         elif kind == "external":
             seen.tensors.append(tensor)
+        else:  # an input's array: this Tensor is an input, or holds the array of one
+            seen.on_inputs.append(tensor)
     write_backs = []
     for tensor in alive:  # gradients: new .grad Tensors, as backward() gives
         if tensor.grad is not None and id(tensor.grad) in made:

@@ -733,3 +733,28 @@ def test_hyperparameters_given_as_lists_are_part_of_the_signature():
         return losses, model.weight.numpy().tobytes()
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_an_input_that_shares_an_outside_tensors_array_only_when_traced():
+    """step(w.detach()) reads w's array twice, as its input and as w: the trace bound both
+    to the input, so a replay on another input read it in place of w (x * x, not x * w;
+    x.add_(1) changed what it read as w)."""
+
+    def scaled(x, w):
+        return x * w + 0
+
+    def bumped(x, w):
+        x.add_(1)  # eager: changes w too when x holds w's array
+        return w * 2
+
+    def run(fn, compiled):
+        w = minigrad.tensor([1.0, 2.0, 3.0])
+        step = minigrad.compile(lambda x: fn(x, w)) if compiled else (lambda x: fn(x, w))
+        seen = []
+        for call in range(4):
+            x = minigrad.tensor([5.0, 5.0, 5.0]) if call == 2 else w.detach()
+            seen.append((step(x).numpy().tobytes(), w.numpy().tobytes()))
+        return seen
+
+    for fn in (scaled, bumped):
+        assert run(fn, compiled=True) == run(fn, compiled=False), fn.__name__
