@@ -369,19 +369,26 @@ class Watched:
 
     def __init__(self):
         self.tensors: dict = {}  # id -> a weak reference to the Tensor
-        self.modules: dict = {}  # id -> (module, the names of its numbers)
+        self.modules: dict = {}  # id -> (a weak reference to the module, its numbers' names)
 
     def learn(self, seen) -> bool:
-        """Watch what ``seen`` found too; True if that is anything new."""
-        grew = False
+        """Watch what ``seen`` found too, and forget what is gone; True if that changed
+        anything."""
+        gone = [k for k, ref in self.tensors.items() if ref() is None]
+        gone_modules = [k for k, (ref, _) in self.modules.items() if ref() is None]
+        for key in gone:
+            del self.tensors[key]
+        for key in gone_modules:
+            del self.modules[key]
+        changed = bool(gone or gone_modules)
         for tensor in seen.tensors:
-            if id(tensor) not in self.tensors or self.tensors[id(tensor)]() is not tensor:
-                self.tensors[id(tensor)], grew = weakref.ref(tensor), True
+            if id(tensor) not in self.tensors:
+                self.tensors[id(tensor)], changed = weakref.ref(tensor), True
         for key, (module, names) in seen.modules.items():
             known = self.modules.get(key)
-            if known is None or known[0] is not module or not set(names) <= set(known[1]):
-                self.modules[key], grew = (module, names), True
-        return grew
+            if known is None or not set(names) <= set(known[1]):
+                self.modules[key], changed = (weakref.ref(module), names), True
+        return changed
 
     def state(self, seen=None) -> tuple:
         """The state of everything watched (as before the traced call, given ``seen``)."""
@@ -394,7 +401,11 @@ class Watched:
                 continue
             none = grad_was_none.get(id(t), t.grad is None) if seen else t.grad is None
             parts.append((id(t.data), t._requires_grad, none, _ids(t._hooks)))
-        for module, names in self.modules.values():
+        for ref, names in self.modules.values():
+            module = ref()
+            if module is None:
+                parts.append(None)
+                continue
             d = module.__dict__
             parts.append(
                 (

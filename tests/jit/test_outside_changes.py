@@ -215,3 +215,25 @@ def test_a_new_tuple_setting_of_a_module_is_seen():
         return out
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_watching_keeps_no_module_alive():
+    """A compiled function given a new model at each call watches each one weakly: the
+    models it saw are freed, and each call still computes with its own model."""
+    import gc
+    import weakref
+
+    def predict(model, x):
+        with minigrad.no_grad():
+            return model(x)
+
+    compiled = minigrad.compile(predict)
+    freed = []
+    for _ in range(4):
+        model = nn.Linear(2, 2)
+        x = minigrad.ones(1, 2)
+        assert compiled(model, x).numpy().tobytes() == predict(model, x).numpy().tobytes()
+        freed.append(weakref.ref(model))
+        del model
+    gc.collect()
+    assert all(ref() is None for ref in freed)
