@@ -114,8 +114,8 @@ def train(change, compiled, hidden, calls=6):
             seen.append((name, value.numpy().tobytes()))
         for p in model.parameters():
             seen.append(None if p.grad is None else p.grad.numpy().tobytes())
-        for p_state in optimizer.state.values():
-            seen += [v.tobytes() for v in p_state.values()]
+        for p_state in optimizer.state_dict()["state"].values():  # (NumPy copies)
+            seen += [numpy.asarray(v).tobytes() for v in p_state.values()]
     return seen
 
 
