@@ -55,8 +55,9 @@ def compile(fn=None, *, max_traces: int = 8):
     outside, wherever ``fn`` reached it (a dict, an argument's attribute): each
     Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
     module's training flag, settings that are Python numbers or tuples of them
-    (Dropout's ``p``, Conv2d's ``padding``), parameters and forward hooks, and the
-    hyperparameters of the optimizers of those Tensors):
+    (Dropout's ``p``, Conv2d's ``padding``), which of its Tensor attributes are None
+    (an RNN's state ``self.h = None`` after a reset), parameters and forward hooks,
+    and the hyperparameters of the optimizers of those Tensors):
 
     1. the first call runs eagerly, recording every array call it makes, with the
        buffers each read and wrote (a trace). If it created optimizer state (a
@@ -307,7 +308,9 @@ class Seen:
     def __init__(self):
         self.tensors: list = []  # Tensors whose array the step read from outside
         self.grad_was_none: dict = {}  # id(Tensor) -> whether it had no .grad before the step
-        self.modules: dict = {}  # id(module) -> (module, {its Python numbers before the step})
+        # id(module) -> (module, {its Python numbers}, {its Tensor slots: None?}), before
+        # the step (see _numbers_of, _slots_of)
+        self.modules: dict = {}
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
         self.state_arrays: list = []  # (optimizer state dict, key, the array it read there)
@@ -337,7 +340,7 @@ class Seen:
 
         def calling(module, *args, **kwargs):
             if id(module) not in modules:
-                modules[id(module)] = (module, _numbers_of(module))
+                modules[id(module)] = (module, _numbers_of(module), _slots_of(module))
             return call(module, *args, **kwargs)
 
         def backward_pass(*args, **kwargs):
@@ -354,9 +357,10 @@ class Seen:
     def finish(self, optimizers):
         """Keep the numbers the step did not change itself (a counter it advances is
         Python state of the trace, not a setting), and find the optimizers involved."""
-        for key, (module, numbers) in self.modules.items():
+        for key, (module, numbers, slots) in self.modules.items():
             now = _numbers_of(module)
-            self.modules[key] = (module, [k for k, v in numbers.items() if now.get(k) == v])
+            kept = [k for k, v in numbers.items() if now.get(k) == v and k not in slots]
+            self.modules[key] = (module, kept, slots)
         read = {id(t) for t in self.tensors}
         self.optimizers = [
             o for o in optimizers if any(id(p) in read for g in o.param_groups for p in g["params"])
@@ -369,13 +373,14 @@ class Watched:
 
     def __init__(self):
         self.tensors: dict = {}  # id -> a weak reference to the Tensor
-        self.modules: dict = {}  # id -> (a weak reference to the module, its numbers' names)
+        # id -> (a weak reference to the module, its numbers' names, its Tensor slots' names)
+        self.modules: dict = {}
 
     def learn(self, seen) -> bool:
         """Watch what ``seen`` found too, and forget what is gone; True if that changed
         anything."""
         gone = [k for k, ref in self.tensors.items() if ref() is None]
-        gone_modules = [k for k, (ref, _) in self.modules.items() if ref() is None]
+        gone_modules = [k for k, (ref, _, _) in self.modules.items() if ref() is None]
         for key in gone:
             del self.tensors[key]
         for key in gone_modules:
@@ -384,10 +389,10 @@ class Watched:
         for tensor in seen.tensors:
             if id(tensor) not in self.tensors:
                 self.tensors[id(tensor)], changed = weakref.ref(tensor), True
-        for key, (module, names) in seen.modules.items():
+        for key, (module, names, slots) in seen.modules.items():
             known = self.modules.get(key)
-            if known is None or not set(names) <= set(known[1]):
-                self.modules[key], changed = (weakref.ref(module), names), True
+            if known is None or not set(names) <= set(known[1]) or not set(slots) <= set(known[2]):
+                self.modules[key], changed = (weakref.ref(module), names, list(slots)), True
         return changed
 
     def state(self, seen=None) -> tuple:
@@ -401,15 +406,23 @@ class Watched:
                 continue
             none = grad_was_none.get(id(t), t.grad is None) if seen else t.grad is None
             parts.append((id(t.data), t._requires_grad, none, _ids(t._hooks)))
-        for ref, names in self.modules.values():
+        slots_before = {} if seen is None else seen.modules
+        for key, (ref, names, slots) in self.modules.items():
             module = ref()
             if module is None:
                 parts.append(None)
                 continue
             d = module.__dict__
+            before = slots_before.get(key)
+            if before is not None:  # as the traced call found them
+                empty = [before[2].get(name) for name in slots]
+            else:
+                buffers = d["_buffers"]
+                empty = [(d[n] if n in d else buffers.get(n)) is None for n in slots]
             parts.append(
                 (
                     *[d.get(name) for name in names],
+                    *empty,
                     *map(id, d["_parameters"].values()),
                     _ids(d["_forward_pre_hooks"]),
                     _ids(d["_forward_hooks"]),
@@ -434,6 +447,17 @@ def _numbers_of(module) -> dict:
     """A module's settings that are plain Python values (``p``, ``momentum``, ``training``,
     and tuples of them: ``stride``, ``padding``)."""
     return {k: v for k, v in module.__dict__.items() if _is_setting(v)}
+
+
+def _slots_of(module) -> dict:
+    """{name: whether it holds None} for a module's attributes and buffers that hold a
+    Tensor or None: a step branches on it (an RNN's state ``self.h``, None after a reset)."""
+    slots = {}
+    for holder in (module.__dict__, module.__dict__.get("_buffers", {})):
+        for name, value in holder.items():
+            if value is None or isinstance(value, Tensor):
+                slots[name] = value is None
+    return slots
 
 
 def _is_setting(value) -> bool:

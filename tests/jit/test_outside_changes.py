@@ -237,3 +237,47 @@ def test_watching_keeps_no_module_alive():
         del model
     gc.collect()
     assert all(ref() is None for ref in freed)
+
+
+class StatefulGRU(nn.Module):
+    """Carries its hidden state from call to call; ``self.h = None`` starts afresh."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru, self.head, self.h = nn.GRU(3, 4, batch_first=True), nn.Linear(4, 2), None
+
+    def forward(self, x):
+        out, h = self.gru(x, self.h)  # (None: zeros)
+        self.h = h.detach()
+        return self.head(out[:, -1])
+
+
+def test_a_state_reset_to_none_between_calls_starts_afresh():
+    """model.h = None every third call (a new sequence): the replay after a reset read the
+    state the previous replay left, as if there had been no reset."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = StatefulGRU()
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(0)
+        losses = []
+        for call in range(8):
+            if call % 3 == 0:
+                model.h = None
+            x = minigrad.tensor(rng.standard_normal((2, 5, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((2, 2)).astype(numpy.float32))
+            losses.append(step(x, y).numpy().tobytes())
+        return losses, [p.numpy().tobytes() for p in model.parameters()]
+
+    assert run(compiled=True) == run(compiled=False)
