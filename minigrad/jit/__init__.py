@@ -29,6 +29,7 @@ import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 
+from minigrad import dtypes
 from minigrad.autograd import engine
 from minigrad.autograd.mode import mode
 from minigrad.backend.cpu_memory import give_back_freed_memory
@@ -49,9 +50,9 @@ def compile(fn=None, *, max_traces: int = 8):
     How it runs, per *signature* (each Tensor argument's shape, dtype, device,
     requires_grad and whether it has a ``.grad``, also inside tuples, lists and dicts;
     the other arguments' values and types (``1`` and ``1.0`` differ); grad mode; the
-    ``training`` flag of every module, and the hyperparameters of every optimizer and
-    whether its parameters have a ``.grad``, that ``fn`` can see through its
-    arguments, closure, globals and ``self``; and, for what earlier traces read from
+    default dtype; the ``training`` flag of every module, and the hyperparameters of
+    every optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
+    through its arguments, closure, globals and ``self``; and, for what earlier traces read from
     outside, wherever ``fn`` reached it (a dict, an argument's attribute): each
     Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
     module's training flag, settings that are Python numbers or tuples of them
@@ -184,6 +185,7 @@ class CompiledFunction:
         arrays = [id(t.data) for t in tensors]
         parts.append(tuple([arrays.index(a) for a in arrays]))  # which inputs are one array
         parts.append(mode.grad_enabled)
+        parts.append(dtypes.get_default_dtype())  # (of the tensors fn makes from floats)
         parts.append(tuple([m.training for m in self.modules]))
         return tuple(parts) + self.dynamic_signature()
 

@@ -758,3 +758,18 @@ def test_an_input_that_shares_an_outside_tensors_array_only_when_traced():
 
     for fn in (scaled, bumped):
         assert run(fn, compiled=True) == run(fn, compiled=False), fn.__name__
+
+
+def test_a_new_default_dtype_is_another_signature():
+    """set_default_dtype(float64) between calls: eager's minigrad.tensor(0.25) becomes
+    float64, and so does int64 x * 0.5 + it; the replay kept float32."""
+    shift = minigrad.compile(lambda x: x * 0.5 + minigrad.tensor(0.25))
+    x = minigrad.tensor([1, 2])
+    assert shift(x).dtype == shift(x).dtype == minigrad.float32
+    minigrad.set_default_dtype(minigrad.float64)
+    try:
+        eager, compiled = x * 0.5 + minigrad.tensor(0.25), shift(x)
+    finally:
+        minigrad.set_default_dtype(minigrad.float32)
+    assert compiled.dtype == eager.dtype == minigrad.float64
+    assert compiled.numpy().tobytes() == eager.numpy().tobytes()
