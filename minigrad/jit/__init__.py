@@ -302,8 +302,9 @@ class Seen:
     read (``p.data = new`` outside the step is a new one), the same ``requires_grad``
     (a frozen layer), a ``.grad`` there or not (accumulating adds to it, a first
     backward makes it), the same gradient hooks, and for each module it called the
-    same training flag, forward hooks, parameters and Python numbers (Dropout's ``p``,
-    BatchNorm's ``momentum``). The signature reads all of it (``Watched``), for the
+    same training flag, forward hooks, parameters, Python numbers (Dropout's ``p``,
+    BatchNorm's ``momentum``) and Tensor attributes that are None or not (an RNN's
+    state after a reset). The signature reads all of it (``Watched``), for the
     objects ``fn`` can see and for those a trace found, held in a dict or an argument.
     """
 
