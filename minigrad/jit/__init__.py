@@ -27,11 +27,14 @@ import functools
 import gc
 import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
 
+from minigrad import dtypes
+from minigrad.autograd import engine
 from minigrad.autograd.mode import mode
 from minigrad.backend.cpu_memory import give_back_freed_memory
 from minigrad.jit.program import Program
-from minigrad.jit.tracer import Recorder, Traced, TraceError, patched, weak
+from minigrad.jit.tracer import Recorder, Traced, TraceError, patched, user_line, weak
 from minigrad.nn.module import Module
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
@@ -45,10 +48,17 @@ def compile(fn=None, *, max_traces: int = 8):
     Use it as ``step = minigrad.compile(step)`` or as the decorator ``@minigrad.compile``.
 
     How it runs, per *signature* (each Tensor argument's shape, dtype, device,
-    requires_grad and whether it has a ``.grad``; the other arguments' values; grad
-    mode; the ``training`` flag of every module, and the hyperparameters of every
-    optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
-    through its arguments, closure, globals and ``self``):
+    requires_grad and whether it has a ``.grad``, also inside tuples, lists and dicts;
+    the other arguments' values and types (``1`` and ``1.0`` differ); grad mode; the
+    default dtype; the ``training`` flag of every module, and the hyperparameters of
+    every optimizer and whether its parameters have a ``.grad``, that ``fn`` can see
+    through its arguments, closure, globals and ``self``; and, for what earlier traces read from
+    outside, wherever ``fn`` reached it (a dict, an argument's attribute): each
+    Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
+    module's training flag, settings that are Python numbers or tuples of them
+    (Dropout's ``p``, Conv2d's ``padding``), which of its Tensor attributes are None
+    (an RNN's state ``self.h = None`` after a reset), parameters and forward hooks,
+    and the hyperparameters of the optimizers of those Tensors):
 
     1. the first call runs eagerly, recording every array call it makes, with the
        buffers each read and wrote (a trace). If it created optimizer state (a
@@ -81,13 +91,26 @@ def compile(fn=None, *, max_traces: int = 8):
       mask indexing, ``nonzero``), and handing a tensor's array to code outside
       the trace (``numpy_array[...] = t.data``, MPI: a DistributedDataParallel model
       trains eagerly only). Do these outside, or with tensor ops (``where``).
+      Random numbers come from minigrad (``rand``, ``randn``, dropout): re-seeding
+      (``manual_seed``, ``set_rng_state``) and ``numpy.random`` inside ``fn`` raise
+      ``TraceError`` too (a replay would not start again from the seed, or would
+      reuse NumPy's numbers).
     - The returned Tensors are fresh arrays each call, detached from any graph;
-      ``.grad`` of parameters holds this call's gradient, as in eager.
+      ``.grad`` of parameters holds this call's gradient, as in eager, and so does
+      that of a returned Tensor that ``retain_grad()`` kept one for. Since a replay
+      has no graph, a function that runs no backward pass itself and returns a Tensor
+      that requires grad raises ``TraceError``: compile the whole training step, or
+      call it under ``no_grad()`` for inference.
     - Inputs are read at each call; anything else (a Tensor captured from outside,
-      not passed as an argument) is used by reference: replacing its ``.data`` with
-      a new array outside ``fn`` is not seen. Change it in place or pass it in.
+      not passed as an argument) is used by reference, and changes to it between calls
+      (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
+      new Dropout ``p``) make a new signature: the next call traces again. So does
+      optimizer state set to a new array (``state["momentum_buffer"] = ...``), and an
+      input that held an outside Tensor's array when traced (``step(w.detach())``
+      with ``w`` read inside too) but not now.
     - Replay changes what eager changes in place; Python-side counters (RMSprop's
-      ``state["step"]``) advance only in the eager calls. Checks that read values
+      ``state["step"]``, a number a module's forward advances) advance only in the
+      eager calls. Checks that read values
       (an index out of range, ``detect_anomaly``) run in the traced call only.
     - A trace patches the backend and ``Tensor`` for its duration: trace in one
       thread at a time.
@@ -128,6 +151,7 @@ class CompiledFunction:
         visible = _visible_objects(fn)
         self.modules = [m for root in visible["modules"] for m in root.modules()]
         self.optimizers = visible["optimizers"]
+        self.watched = Watched()  # what earlier traces read from outside (see Watched)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -137,13 +161,18 @@ class CompiledFunction:
         tensors = _tensors_in((args, kwargs))
         key = self.signature(args, kwargs, tensors)
         trace = self.traces.get(key)
-        if trace is not None:
+        if trace is not None and trace.holds(tensors):
             self.traces.move_to_end(key)
             for optimizer in self.optimizers:  # a new learning rate needs no new trace
                 optimizer.refill_learning_rates()
             return trace.replay(tensors)
-        trace, result = Trace.record(self.fn, args, kwargs, tensors, self.modules)
+        trace, result, seen = Trace.record(self.fn, args, kwargs, tensors, self.modules)
+        new_optimizers = [o for o in seen.optimizers if o not in self.optimizers]
+        if self.watched.learn(seen) or new_optimizers:  # the signature reads more now:
+            self.traces.clear()  # the old keys are stale
+            self.optimizers += new_optimizers
         if trace is not None:  # None: a first step, which made optimizer state
+            key = key[: self._static_parts] + self.dynamic_signature(seen)  # as before the call
             self.traces[key] = trace
             while len(self.traces) > self.max_traces:
                 self.traces.popitem(last=False)  # the least recently used
@@ -156,14 +185,29 @@ class CompiledFunction:
         arrays = [id(t.data) for t in tensors]
         parts.append(tuple([arrays.index(a) for a in arrays]))  # which inputs are one array
         parts.append(mode.grad_enabled)
+        parts.append(dtypes.get_default_dtype())  # (of the tensors fn makes from floats)
         parts.append(tuple([m.training for m in self.modules]))
+        return tuple(parts) + self.dynamic_signature()
+
+    _static_parts = -2  # the two parts of dynamic_signature end every signature
+
+    def dynamic_signature(self, seen=None) -> tuple:
+        """The signature's parts that a step may change itself (its optimizers and what it
+        read from outside): as they are now or, given what a trace ``seen``, as they were
+        when it began."""
+        grad_was_none = {} if seen is None else seen.grad_was_none
+        optimizers = []
         for optimizer in self.optimizers:
             # its state's dicts: load_state_dict makes new ones, which a replay must use
-            parts.append(tuple([id(state) for state in optimizer.state.values()]))
+            optimizers.append(tuple([id(state) for state in optimizer.state.values()]))
             for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
-                parts.append(tuple([v for k, v in group.items() if k not in ("params", "lr")]))
-                parts.append(tuple([p.grad is None for p in group["params"]]))
-        return tuple(parts)
+                optimizers.append(
+                    tuple([_frozen(v) for k, v in group.items() if k not in ("params", "lr")])
+                )
+                optimizers.append(
+                    tuple([grad_was_none.get(id(p), p.grad is None) for p in group["params"]])
+                )
+        return (tuple(optimizers), self.watched.state(seen))
 
 
 class Trace:
@@ -180,7 +224,8 @@ class Trace:
 
     @staticmethod
     def record(fn, args, kwargs, tensors, modules=()):
-        """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned).
+        """Run ``fn`` eagerly, recording; return (the Trace, what ``fn`` returned, what it
+        read from outside: a ``Seen``).
 
         The Trace is None when the call created optimizer state (a first step differs
         from the next ones: SGD copies its first gradient, Adam makes its moments):
@@ -198,18 +243,22 @@ class Trace:
             )
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
-        touched = {}
+        touched, seen = {}, Seen()
         try:
             Trace.running = True
             with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
-                result = fn(*args, **kwargs)
+                with seen.watching():
+                    result = fn(*args, **kwargs)
                 output_spec = _spec(result)
+                if not seen.backward_passes:
+                    _refuse_a_graph_to_differentiate(result)
             gc.collect()  # so that only what the step left behind still holds stand-ins
         finally:
             Trace.running, recorder.closed = False, True
-            write_backs = _untrace(touched, optimizers, modules)
+            write_backs = _untrace(touched, optimizers, modules, seen)
+        seen.finish(optimizers)
         if _state_layout(optimizers) != state_before:
-            return None, result
+            return None, result, seen
         for write_back in write_backs:  # state replaced, not changed in place: carried
             was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
             write_back.carried = recorder.carried(None if was is None else was())
@@ -217,7 +266,22 @@ class Trace:
             write_back.find_among_inputs(tensors)
         keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
-        return Trace(Program(recorder, keep), output_spec, write_backs), result
+        trace = Trace(Program(recorder, keep), output_spec, write_backs)
+        trace.state_arrays = seen.state_arrays
+        trace.aliases = _aliases(seen.on_inputs, tensors)
+        return trace, result, seen
+
+    state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
+    aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
+
+    def holds(self, tensors) -> bool:
+        """Whether what the trace found outside is still so: the optimizer state it changes
+        in place is still there (``state["momentum_buffer"] = new`` outside: no longer),
+        and an outside Tensor that held an input's array (``step(w.detach())`` reading
+        ``w`` too, which the trace bound to the input) still holds that input's."""
+        if not all(state.get(key) is array for state, key, array in self.state_arrays):
+            return False
+        return all(tensors[i].data is t().data for i, t in self.aliases if t() is not None)
 
     def replay(self, tensors):
         arrays = [t.data for t in tensors]
@@ -229,6 +293,190 @@ class Trace:
         for write_back in self.write_backs:
             write_back.give(env[write_back.buffer], tensors)
         return _build(self.output_spec, env)
+
+
+class Seen:
+    """What one traced call read from outside its arguments, with the state it assumed.
+
+    A replay is right only while that state holds: the same array in each Tensor it
+    read (``p.data = new`` outside the step is a new one), the same ``requires_grad``
+    (a frozen layer), a ``.grad`` there or not (accumulating adds to it, a first
+    backward makes it), the same gradient hooks, and for each module it called the
+    same training flag, forward hooks, parameters, Python numbers (Dropout's ``p``,
+    BatchNorm's ``momentum``) and Tensor attributes that are None or not (an RNN's
+    state after a reset). The signature reads all of it (``Watched``), for the
+    objects ``fn`` can see and for those a trace found, held in a dict or an argument.
+    """
+
+    def __init__(self):
+        self.tensors: list = []  # Tensors whose array the step read from outside
+        self.grad_was_none: dict = {}  # id(Tensor) -> whether it had no .grad before the step
+        # id(module) -> (module, {its Python numbers}, {its Tensor slots: None?}), before
+        # the step (see _numbers_of, _slots_of)
+        self.modules: dict = {}
+        self.optimizers: list = []  # the optimizers of those Tensors
+        self.backward_passes = 0  # backward() and grad() calls in the step
+        self.state_arrays: list = []  # (optimizer state dict, key, the array it read there)
+        self.on_inputs: list = []  # Tensors whose array the step read as an input's
+
+    @contextmanager
+    def watching(self):
+        """Note each Tensor's ``.grad`` before the step first touches it, and each module
+        the step calls, with its numbers before its first call."""
+        grad, call, run = Tensor.__dict__["grad"], Module.__call__, engine._run
+        grad_was_none, modules = self.grad_was_none, self.modules
+
+        def before_first_touch(tensor):
+            if id(tensor) not in grad_was_none:
+                try:
+                    grad_was_none[id(tensor)] = grad.__get__(tensor, Tensor) is None
+                except AttributeError:  # a Tensor being made now
+                    grad_was_none[id(tensor)] = True
+
+        def get_grad(tensor):
+            before_first_touch(tensor)
+            return grad.__get__(tensor, Tensor)
+
+        def set_grad(tensor, value):
+            before_first_touch(tensor)
+            grad.__set__(tensor, value)
+
+        def calling(module, *args, **kwargs):
+            if id(module) not in modules:
+                modules[id(module)] = (module, _numbers_of(module), _slots_of(module))
+            return call(module, *args, **kwargs)
+
+        def backward_pass(*args, **kwargs):
+            self.backward_passes += 1
+            return run(*args, **kwargs)
+
+        Tensor.grad, Module.__call__ = property(get_grad, set_grad), calling
+        engine._run = backward_pass
+        try:
+            yield
+        finally:
+            Tensor.grad, Module.__call__, engine._run = grad, call, run
+
+    def finish(self, optimizers):
+        """Keep the numbers the step did not change itself (a counter it advances is
+        Python state of the trace, not a setting), and find the optimizers involved."""
+        for key, (module, numbers, slots) in self.modules.items():
+            now = _numbers_of(module)
+            kept = [k for k, v in numbers.items() if now.get(k) == v and k not in slots]
+            self.modules[key] = (module, kept, slots)
+        read = {id(t) for t in self.tensors}
+        self.optimizers = [
+            o for o in optimizers if any(id(p) in read for g in o.param_groups for p in g["params"])
+        ]
+
+
+class Watched:
+    """The Tensors and modules that earlier traces of a function read from outside: the
+    signature includes their state (see ``Seen``), so that a change retraces."""
+
+    def __init__(self):
+        self.tensors: dict = {}  # id -> a weak reference to the Tensor
+        # id -> (a weak reference to the module, its numbers' names, its Tensor slots' names)
+        self.modules: dict = {}
+
+    def learn(self, seen) -> bool:
+        """Watch what ``seen`` found too, and forget what is gone; True if that changed
+        anything."""
+        gone = [k for k, ref in self.tensors.items() if ref() is None]
+        gone_modules = [k for k, (ref, _, _) in self.modules.items() if ref() is None]
+        for key in gone:
+            del self.tensors[key]
+        for key in gone_modules:
+            del self.modules[key]
+        changed = bool(gone or gone_modules)
+        for tensor in seen.tensors:
+            if id(tensor) not in self.tensors:
+                self.tensors[id(tensor)], changed = weakref.ref(tensor), True
+        for key, (module, names, slots) in seen.modules.items():
+            known = self.modules.get(key)
+            if known is None or not set(names) <= set(known[1]) or not set(slots) <= set(known[2]):
+                self.modules[key], changed = (weakref.ref(module), names, list(slots)), True
+        return changed
+
+    def state(self, seen=None) -> tuple:
+        """The state of everything watched (as before the traced call, given ``seen``).
+
+        Read at every call, so written for speed (an MLP of 7 modules: 7.5 us, 9 before)."""
+        parts = []
+        append = parts.append
+        if seen is None:
+            for ref in self.tensors.values():
+                t = ref()
+                if t is None:
+                    append(None)
+                else:
+                    hooks = t._hooks and tuple(map(id, t._hooks))  # (None, or a tuple)
+                    append((id(t.data), t._requires_grad, t.grad is None, hooks or None))
+        else:
+            for ref in self.tensors.values():
+                t = ref()
+                if t is None:
+                    append(None)
+                else:
+                    none = seen.grad_was_none.get(id(t), t.grad is None)
+                    hooks = t._hooks and tuple(map(id, t._hooks))
+                    append((id(t.data), t._requires_grad, none, hooks or None))
+        for key, (ref, names, slots) in self.modules.items():
+            module = ref()
+            if module is None:
+                append(None)
+                continue
+            d = module.__dict__
+            empty = ()
+            if slots:
+                before = None if seen is None else seen.modules.get(key)
+                if before is not None:  # as the traced call found them
+                    empty = tuple([before[2].get(name) for name in slots])
+                else:
+                    buffers = d["_buffers"]
+                    empty = tuple([(d[n] if n in d else buffers.get(n)) is None for n in slots])
+            pre, post = d["_forward_pre_hooks"], d["_forward_hooks"]
+            append(
+                (
+                    tuple(map(d.get, names)),
+                    empty,
+                    tuple(map(id, d["_parameters"].values())),
+                    tuple(map(id, pre)) if pre else None,
+                    tuple(map(id, post)) if post else None,
+                )
+            )
+        return tuple(parts)
+
+
+def _frozen(value):
+    """A hyperparameter as a signature holds it: a list (``betas=[0.9, 0.99]``) as a tuple."""
+    return tuple(value) if type(value) is list else value
+
+
+_NUMBERS = (int, float, bool, str, type(None))
+
+
+def _numbers_of(module) -> dict:
+    """A module's settings that are plain Python values (``p``, ``momentum``, ``training``,
+    and tuples of them: ``stride``, ``padding``)."""
+    return {k: v for k, v in module.__dict__.items() if _is_setting(v)}
+
+
+def _slots_of(module) -> dict:
+    """{name: whether it holds None} for a module's attributes and buffers that hold a
+    Tensor or None: a step branches on it (an RNN's state ``self.h``, None after a reset)."""
+    slots = {}
+    for holder in (module.__dict__, module.__dict__.get("_buffers", {})):
+        for name, value in holder.items():
+            if value is None or isinstance(value, Tensor):
+                slots[name] = value is None
+    return slots
+
+
+def _is_setting(value) -> bool:
+    if type(value) is tuple:
+        return all(type(v) in _NUMBERS for v in value)
+    return type(value) in _NUMBERS
 
 
 class WriteBack:
@@ -298,6 +546,17 @@ class WriteBack:
                 tensor.data = array
 
 
+def _aliases(on_inputs, tensors) -> list:
+    """(position, a weak reference) for each Tensor that is not an input but held the array
+    of the input at that position when traced."""
+    inputs = {id(t) for t in tensors}
+    return [
+        (next(i for i, t in enumerate(tensors) if t.data is tensor.data), weakref.ref(tensor))
+        for tensor in on_inputs
+        if id(tensor) not in inputs and any(t.data is tensor.data for t in tensors)
+    ]
+
+
 def _places(optimizers, modules) -> dict:
     """{place: a weak reference to the array there} for the state a step may replace:
     optimizer state entries, parameters' gradients, modules' buffers and Tensor
@@ -323,8 +582,9 @@ def _state_layout(optimizers) -> list:
     return [[(id(p), tuple(state)) for p, state in o.state.items()] for o in optimizers]
 
 
-def _untrace(touched, optimizers, modules) -> list:
-    """Give every Tensor and optimizer state its real array back; return the write-backs."""
+def _untrace(touched, optimizers, modules, seen) -> list:
+    """Give every Tensor and optimizer state its real array back; return the write-backs.
+    The Tensors read from outside go to ``seen.tensors``."""
     made = {}  # id(Tensor) -> (the Tensor, its buffer), for Tensors holding arrays it made
     alive, existed = [], {}
     for ref, before in touched.values():
@@ -334,10 +594,15 @@ def _untrace(touched, optimizers, modules) -> list:
         traced = tensor.data
         tensor.data = traced.value
         alive.append(tensor)
-        if traced.recorder.kinds[traced.index] == "made":
+        kind = traced.recorder.kinds[traced.index]
+        if kind == "made":
             made[id(tensor)] = (tensor, traced.index)
             if before is not None:  # it existed before the step
                 existed[id(tensor)] = before
+        elif kind == "external":
+            seen.tensors.append(tensor)
+        else:  # an input's array: this Tensor is an input, or holds the array of one
+            seen.on_inputs.append(tensor)
     write_backs = []
     for tensor in alive:  # gradients: new .grad Tensors, as backward() gives
         if tensor.grad is not None and id(tensor.grad) in made:
@@ -361,6 +626,8 @@ def _untrace(touched, optimizers, modules) -> list:
                     state[key] = value.value
                     if value.recorder.kinds[value.index] == "made":
                         write_backs.append(WriteBack("array", state, key, value.index))
+                    else:  # changed in place by the replay: it must still be there
+                        seen.state_arrays.append((state, key, value.value))
     return write_backs
 
 
@@ -370,6 +637,10 @@ def _describe(value):
         return (value.shape, value.dtype, value._backend, value._requires_grad, value.grad is None)
     if _is_module(value):
         return (id(value), tuple([m.training for m in value.modules()]))
+    if isinstance(value, (tuple, list)):  # Tensors inside are inputs too: described
+        return (type(value), tuple([_describe(v) for v in value]))
+    if isinstance(value, dict):
+        return (dict, tuple([(k, _describe(v)) for k, v in value.items()]))
     try:
         hash(value)
     except TypeError:
@@ -377,7 +648,7 @@ def _describe(value):
             f"minigrad.compile: argument {value!r} of type {type(value).__name__} is neither "
             "a Tensor nor hashable; pass Tensors, numbers, strings or tuples of them"
         ) from None
-    return value
+    return (type(value), value)  # 1, 1.0 and True are equal, but make different dtypes
 
 
 def _tensors_in(value) -> list:
@@ -391,9 +662,11 @@ def _tensors_in(value) -> list:
 
 
 def _spec(result):
-    """The shape of ``fn``'s result, with each Tensor as ("T", buffer, the Tensor)."""
+    """The shape of ``fn``'s result, with each Tensor as ("T", buffer, its backend, the
+    buffer of its ``.grad`` or None: a ``retain_grad()`` result keeps its gradient)."""
     if isinstance(result, Tensor):
-        return ("T", result.data.index, result._backend)
+        grad = None if result.grad is None else result.grad.data.index
+        return ("T", result.data.index, result._backend, grad)
     if isinstance(result, (tuple, list)):
         return (type(result), [_spec(r) for r in result])
     if isinstance(result, dict):
@@ -401,10 +674,28 @@ def _spec(result):
     return ("const", result)
 
 
+def _refuse_a_graph_to_differentiate(result):
+    """A result that requires grad, from a step that ran no backward pass, is there to be
+    differentiated by the caller; a replay's results are detached, so that backward()
+    would silently leave out every path through this function."""
+    for tensor in _tensors_in(result):
+        if tensor.requires_grad:
+            raise TraceError(
+                "minigrad.compile: the compiled function returns a tensor that requires grad "
+                f"(shape {tuple(tensor.shape)}) and runs no backward pass itself, at "
+                f"{user_line()}. A replay returns detached tensors, so a backward() through "
+                "this result would miss every gradient that flows through the function. "
+                "Call backward() inside the compiled function (the whole training step), "
+                "call it under minigrad.no_grad() for inference, or return result.detach()."
+            )
+
+
 def _spec_buffers(spec):
     kind, *rest = spec
     if kind == "T":
         yield rest[0]
+        if rest[2] is not None:
+            yield rest[2]
     elif kind == "const":
         return
     elif kind is dict:
@@ -419,8 +710,11 @@ def _build(spec, env):
     """The result of a replay: new Tensors on its arrays, in the shape ``fn`` returned."""
     kind, *rest = spec
     if kind == "T":
-        index, backend = rest
-        return Tensor._make(env[index], backend)
+        index, backend, grad = rest
+        tensor = Tensor._make(env[index], backend)
+        if grad is not None:
+            tensor.grad = Tensor._make(env[grad], backend)
+        return tensor
     if kind == "const":
         return rest[0]
     if kind is dict:

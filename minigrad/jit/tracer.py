@@ -569,6 +569,16 @@ def recorded_draws(generator):
 
 
 _PATCHED = ("xp", "rng", "asarray", "to_numpy")
+# Re-seeding inside a step: each replay would draw on where the last one stopped, while
+# eager starts again from the seed. Refused (``_refuse_reseeding``).
+_RESEEDS = ("seed", "set_rng_state")
+# NumPy's global generator: its draws are no array calls of a backend, so a trace would
+# keep the numbers it drew as constants. Refused (``_refuse_numpy_random``).
+_NUMPY_RANDOM = (
+    "rand randn random random_sample ranf sample randint random_integers standard_normal "
+    "normal uniform choice permutation shuffle binomial poisson exponential beta gamma "
+    "seed set_state"
+).split()
 # Backend methods that do not compute: left as they are.
 _NOT_RECORDED = {"seed", "get_rng_state", "set_rng_state", "synchronize"}
 _DRAWS = {"rand", "randn", "randint"}  # random: a replay draws afresh, never dropped
@@ -618,7 +628,7 @@ def patched(recorder, backends, optimizers):
     saved = []
     for backend in backends:
         kernels = _kernels(backend)
-        names = (*_PATCHED, *kernels)
+        names = (*_PATCHED, *kernels, *_RESEEDS)
         saved.append(
             (backend, names, {n: backend.__dict__[n] for n in names if n in backend.__dict__})
         )
@@ -629,12 +639,19 @@ def patched(recorder, backends, optimizers):
         backend.xp = RecordingModule(backend.xp, recorder)
         backend.rng = RecordingGenerator(backend, backend.rng, recorder)
         backend.to_numpy = _refuse_to_numpy
+        for name in _RESEEDS:
+            setattr(backend, name, _refuse_reseeding)
+    numpy_random = {name: getattr(numpy.random, name) for name in _NUMPY_RANDOM}
+    for name in numpy_random:
+        setattr(numpy.random, name, _refuse_numpy_random)
     _tracing.append(recorder)
     try:
         yield touched, states
     finally:
         _tracing.pop()
         Tensor.data = slot
+        for name, function in numpy_random.items():
+            setattr(numpy.random, name, function)
         for backend, names, own in saved:
             for name in names:
                 if name in own:
@@ -675,6 +692,22 @@ def _recording_method(recorder, method, name):
 
 def _refuse_to_numpy(array):
     raise_trace_error(_READS_VALUE)
+
+
+def _refuse_reseeding(*args, **kwargs):
+    raise_trace_error(
+        "re-seeding (minigrad.manual_seed, set_rng_state) inside the compiled function is "
+        "not recorded: each replay would go on drawing where the last one stopped, where "
+        "eager starts again from the seed; seed before the call"
+    )
+
+
+def _refuse_numpy_random(*args, **kwargs):
+    raise_trace_error(
+        "numpy.random draws no array of a backend, so a trace would keep the numbers it "
+        "drew and every replay would reuse them; draw with minigrad.rand, randn or "
+        "randint (drawn afresh at each replay), or outside and pass them in"
+    )
 
 
 # --- naming the user's line ---------------------------------------------------------

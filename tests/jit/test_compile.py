@@ -262,9 +262,29 @@ def copies_into_numpy(x):
     return x
 
 
+def reseeds(x):  # eager: the same mask at every call; a replay drew on from the trace's
+    minigrad.manual_seed(1)
+    return minigrad.nn.functional.dropout(x, 0.5, training=True)
+
+
+def restores_the_generator(x):
+    minigrad.random.set_rng_state(RNG_STATE)
+    return x + minigrad.rand(3)
+
+
+RNG_STATE = minigrad.random.get_rng_state()
+
+
+def draws_with_numpy(x):  # eager: new noise at every call; a replay reused the trace's
+    return x + minigrad.tensor(numpy.random.randn(3).astype(numpy.float32))
+
+
 @pytest.mark.parametrize(
     "fn, text, what",
     [
+        (reseeds, "minigrad.manual_seed(1)", "re-seeding"),
+        (restores_the_generator, "set_rng_state(RNG_STATE)", "re-seeding"),
+        (draws_with_numpy, "numpy.random.randn(3)", "numpy.random"),
         (reads_item, "x.sum().item()", "value is read to Python"),
         (reads_numpy, "x.numpy()", "value is read to Python"),
         (branches_on_bool, "if bool(x.sum())", "value is read to Python"),
@@ -273,7 +293,7 @@ def copies_into_numpy(x):
         (copies_into_numpy, "OUTSIDE[...] = (x * 2).data", "value is read to Python"),
     ],
 )
-def test_reading_a_value_is_a_trace_error_naming_the_users_line(fn, text, what):
+def test_what_a_trace_cannot_record_is_a_trace_error_naming_the_users_line(fn, text, what):
     compiled = minigrad.compile(fn)
     with pytest.raises(minigrad.TraceError) as error:
         compiled(minigrad.tensor([1.0, -2.0, 3.0]))
@@ -629,3 +649,123 @@ def test_state_replaced_instead_of_changed_in_place_is_carried_from_replay_to_re
         return losses, w.tolist(), v.tolist(), optimizer.state[w]["m"].tolist()
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_result_that_retains_its_gradient_comes_back_with_it():
+    """``h.retain_grad()`` then ``return h``: eager's h has this call's h.grad; the
+    replay's h had none."""
+    w = minigrad.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+
+    def step(x):
+        h = x @ w
+        h.retain_grad()
+        (h * h).sum().backward()
+        return h
+
+    compiled = minigrad.compile(step)
+    for scale in (1.0, 2.0, -3.0):
+        x = minigrad.tensor([[scale, 1.0]])
+        eager_h, compiled_h = step(x), compiled(x)
+        assert compiled_h.grad.numpy().tobytes() == eager_h.grad.numpy().tobytes()
+        assert compiled_h.grad.tolist() == [[2 * v for v in row] for row in eager_h.tolist()]
+
+
+def test_a_result_to_differentiate_outside_is_a_trace_error_naming_the_line():
+    """A compiled function with no backward pass inside, whose result requires grad: the
+    caller's backward() would go through it eagerly but not through a replay (detached),
+    so w.grad silently lost the 2 from the compiled path."""
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    doubled = minigrad.compile(lambda a: a * 2)
+    with pytest.raises(minigrad.TraceError) as error:
+        loss = doubled(w).sum() + w.sum()  # the line named
+    assert "loss = doubled(w).sum() + w.sum()" in str(error.value)
+    assert "no_grad" in str(error.value)
+    with minigrad.no_grad():  # for inference: traced, replayed
+        assert [doubled(w).tolist() for _ in range(3)] == [[2.0, 4.0]] * 3
+    loss = doubled(w.detach()).sum() + w.sum()  # inputs without grad: nothing to lose
+    loss.backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_a_number_of_another_type_is_another_signature():
+    """1 == 1.0 == True in Python, and they hash alike, but int64 * 1 is int64 and
+    int64 * 1.0 is float32: the signature holds each number's type too."""
+    scale = minigrad.compile(lambda x, s: x * s)
+    x = minigrad.tensor([1, 2, 3])
+    for s in (2, 2, 2.0, 2.0, numpy.float64(2.0), 2):
+        eager, compiled = x * s, scale(x, s)
+        assert compiled.dtype == eager.dtype, f"x * {s!r}"
+        assert compiled.numpy().tobytes() == eager.numpy().tobytes()
+
+
+def test_tensors_in_a_tuple_or_list_argument_are_inputs_of_one_signature():
+    add = minigrad.compile(lambda pair: pair[0] + pair[1])
+    for a, b in ((1.0, 2.0), (3.0, 4.0), (5.0, 7.0)):
+        pair = [minigrad.tensor([a]), minigrad.tensor([b])]
+        assert add(pair).tolist() == add(tuple(pair)).tolist() == [a + b]
+    assert len(add.traces) == 2  # a list and a tuple, each traced once
+
+
+def test_hyperparameters_given_as_lists_are_part_of_the_signature():
+    """Adam(betas=[0.9, 0.99]), as PyTorch allows: the signature could not hash it."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(2, 1)
+        optimizer = minigrad.optim.Adam(model.parameters(), lr=0.1, betas=[0.9, 0.99])
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        losses = [step(minigrad.tensor([[1.0, float(i)]])).numpy().tobytes() for i in range(3)]
+        optimizer.param_groups[0]["betas"] = [0.5, 0.9]  # a new signature
+        losses += [step(minigrad.tensor([[1.0, float(i)]])).numpy().tobytes() for i in range(3)]
+        return losses, model.weight.numpy().tobytes()
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_an_input_that_shares_an_outside_tensors_array_only_when_traced():
+    """step(w.detach()) reads w's array twice, as its input and as w: the trace bound both
+    to the input, so a replay on another input read it in place of w (x * x, not x * w;
+    x.add_(1) changed what it read as w)."""
+
+    def scaled(x, w):
+        return x * w + 0
+
+    def bumped(x, w):
+        x.add_(1)  # eager: changes w too when x holds w's array
+        return w * 2
+
+    def run(fn, compiled):
+        w = minigrad.tensor([1.0, 2.0, 3.0])
+        step = minigrad.compile(lambda x: fn(x, w)) if compiled else (lambda x: fn(x, w))
+        seen = []
+        for call in range(4):
+            x = minigrad.tensor([5.0, 5.0, 5.0]) if call == 2 else w.detach()
+            seen.append((step(x).numpy().tobytes(), w.numpy().tobytes()))
+        return seen
+
+    for fn in (scaled, bumped):
+        assert run(fn, compiled=True) == run(fn, compiled=False), fn.__name__
+
+
+def test_a_new_default_dtype_is_another_signature():
+    """set_default_dtype(float64) between calls: eager's minigrad.tensor(0.25) becomes
+    float64, and so does int64 x * 0.5 + it; the replay kept float32."""
+    shift = minigrad.compile(lambda x: x * 0.5 + minigrad.tensor(0.25))
+    x = minigrad.tensor([1, 2])
+    assert shift(x).dtype == shift(x).dtype == minigrad.float32
+    minigrad.set_default_dtype(minigrad.float64)
+    try:
+        eager, compiled = x * 0.5 + minigrad.tensor(0.25), shift(x)
+    finally:
+        minigrad.set_default_dtype(minigrad.float32)
+    assert compiled.dtype == eager.dtype == minigrad.float64
+    assert compiled.numpy().tobytes() == eager.numpy().tobytes()
