@@ -14,6 +14,8 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
 
+from .test_compile import training_step
+
 
 def model_with_everything():
     return nn.Sequential(nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Dropout(0.5), nn.Linear(6, 2))
@@ -92,13 +94,7 @@ def train(change, compiled, hidden, calls=6):
             return loss
 
     else:
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
+        step = training_step(model, optimizer, F.mse_loss)
 
     if compiled:
         step = minigrad.compile(step)
@@ -261,12 +257,7 @@ def test_a_state_reset_to_none_between_calls_starts_afresh():
         model = StatefulGRU()
         optimizer = optim.SGD(model.parameters(), lr=0.1)
 
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
+        step = training_step(model, optimizer, F.mse_loss)
 
         if compiled:
             step = minigrad.compile(step)
