@@ -155,6 +155,19 @@ def to_floating(array):
     return array if array.dtype.kind in "fc" else array.astype(_default_float)
 
 
+def in_dtype(number, dtype):
+    """A float64 number or 0-d array as it enters an array operation with an array of
+    ``dtype``: a Python number as it is (NumPy and CuPy round it to the array's dtype),
+    a 0-d array rounded to ``dtype`` (it would otherwise make the operation float64).
+    Used where a number is kept in an array so that ``minigrad.compile`` replays read it
+    (a learning rate, BatchNorm's 1 / count), with the number's bits.
+
+    >>> in_dtype(0.1, "float32"), in_dtype(numpy.array(0.1), "float32").dtype
+    (0.1, dtype('float32'))
+    """
+    return number if isinstance(number, (int, float)) else number.astype(dtype)
+
+
 def to_int64_if_integer(array):
     """``array`` as int64 if it holds bools or integers of another width, else itself:
     PyTorch sums and multiplies those in int64 (a uint8 sum of 200 and 100 is 300, where

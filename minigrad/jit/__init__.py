@@ -404,23 +404,15 @@ class Watched:
         Read at every call, so written for speed (an MLP of 7 modules: 7.5 us, 9 before)."""
         parts = []
         append = parts.append
-        if seen is None:
-            for ref in self.tensors.values():
-                t = ref()
-                if t is None:
-                    append(None)
-                else:
-                    hooks = t._hooks and tuple(map(id, t._hooks))  # (None, or a tuple)
-                    append((id(t.data), t._requires_grad, t.grad is None, hooks or None))
-        else:
-            for ref in self.tensors.values():
-                t = ref()
-                if t is None:
-                    append(None)
-                else:
-                    none = seen.grad_was_none.get(id(t), t.grad is None)
-                    hooks = t._hooks and tuple(map(id, t._hooks))
-                    append((id(t.data), t._requires_grad, none, hooks or None))
+        grad_was_none = {} if seen is None else seen.grad_was_none
+        for ref in self.tensors.values():
+            t = ref()
+            if t is None:
+                append(None)
+            else:
+                none = grad_was_none.get(id(t), t.grad is None)
+                hooks = t._hooks and tuple(map(id, t._hooks))  # (None, or a tuple)
+                append((id(t.data), t._requires_grad, none, hooks or None))
         for key, (ref, names, slots) in self.modules.items():
             module = ref()
             if module is None:

@@ -344,9 +344,8 @@ def _update_running_stats(input, running_mean, running_var, dims, momentum, coun
     """running = (1 - momentum) running + momentum * batch statistic (unbiased variance)."""
     xp = input.xp
     check_same_device("batch_norm", input, running_mean, running_var)
-    keep, take = 1 - momentum, momentum
-    if not isinstance(momentum, (int, float)):  # a NumPy float64 (BatchNorm's 1 / count):
-        keep, take = keep.astype(input.dtype), take.astype(input.dtype)  # as a number rounds
+    # momentum may be an array (BatchNorm's 1 / count), rounded as a number would be
+    keep, take = (dtypes.in_dtype(m, input.dtype) for m in (1 - momentum, momentum))
     with no_grad():
         if running_mean is not None:
             mean = xp.mean(input.data, axis=dims)

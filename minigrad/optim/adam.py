@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from numbers import Real
 
-from minigrad.optim.optimizer import Optimizer, _check_non_negative, in_dtype
+from minigrad.dtypes import in_dtype
+from minigrad.optim.optimizer import Optimizer, _check_non_negative
 
 
 class Adam(Optimizer):

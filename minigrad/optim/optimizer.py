@@ -39,6 +39,7 @@ import math
 import weakref
 from numbers import Real
 
+from minigrad import dtypes
 from minigrad.autograd.mode import enable_grad, no_grad
 from minigrad.backend import backend_of_array, concrete, get_backend, host_number
 from minigrad.tensor import Tensor
@@ -86,7 +87,6 @@ class Optimizer:
         # keyed by the parameter itself, created on the parameter's first step.
         self.state: dict = {}
         self._rate_arrays: list = []  # each group's learning rate as an array (learning_rate)
-        self._rates: dict = {}  # id(group) -> that array
         self._traced_rates: dict = {}
         if isinstance(params, Tensor):
             raise TypeError(
@@ -226,7 +226,7 @@ class Optimizer:
         param._version += 1  # p changed in place: a graph that saved it must not reuse it
         if group["l1_proximal"] and group["l1"] > 0:
             threshold = self.learning_rate(group, p, xp) * float(group["l1"])
-            soft_threshold_(p, in_dtype(threshold, p.dtype))  # 3. proximal L1
+            soft_threshold_(p, dtypes.in_dtype(threshold, p.dtype))  # 3. proximal L1
 
     def learning_rate(self, group: dict, p, xp, dtype=None):
         """``group["lr"]``: the number, or, while ``minigrad.compile`` traces the update
@@ -249,7 +249,8 @@ class Optimizer:
         key = (id(group), dtype)  # one conversion per group and dtype in a replay, not per p
         if key not in self._traced_rates:
             self.refill_learning_rates()  # (a host write, not recorded: the trace's rates)
-            rate = xp.asarray(self._rates[id(group)])
+            position = next(i for i, g in enumerate(self.param_groups) if g is group)
+            rate = xp.asarray(self._rate_arrays[position])
             self._traced_rates[key] = rate if dtype is None else rate.astype(dtype)
         return self._traced_rates[key]
 
@@ -266,10 +267,9 @@ class Optimizer:
         >>> [float(rate) for rate in opt._rate_arrays]
         [0.05]
         """
-        arrays = self._rate_arrays  # one per group, by position: kept when load_state_dict
+        arrays = self._rate_arrays  # one per group, by position (a group added: one more)
         arrays += [host_number() for _ in range(len(self.param_groups) - len(arrays))]
-        self._rates = {id(group): array for group, array in zip(self.param_groups, arrays)}
-        for group, array in zip(self.param_groups, arrays):  # replaces the groups' dicts
+        for group, array in zip(self.param_groups, arrays):
             array[()] = float(group["lr"])
 
     def _penalized_grad(self, param: Tensor, group: dict):
@@ -386,19 +386,6 @@ class Optimizer:
             for name in sorted(k for k in group if k != "params"):
                 lines.append(f"    {name}: {group[name]}")
         return "\n".join(lines) + "\n)"
-
-
-def in_dtype(number, dtype):
-    """A float64 number or 0-d array (``learning_rate``'s) as it enters an array
-    operation with an array of ``dtype``: a Python number as it is (NumPy and CuPy round
-    it to the array's dtype), a 0-d array rounded to ``dtype`` (it would otherwise make
-    the operation float64).
-
-    >>> import numpy
-    >>> in_dtype(0.1, "float32"), in_dtype(numpy.array(0.1), "float32").dtype
-    (0.1, dtype('float32'))
-    """
-    return number if isinstance(number, float) else number.astype(dtype)
 
 
 def soft_threshold_(p, threshold: float) -> None:

@@ -115,8 +115,8 @@ def fit(
             batch. As Keras' TerminateOnNaN, but checked once per epoch, not per batch.
         compile: run each training step (zero_grad, forward, loss, backward, clipping,
             optimizer step) through ``minigrad.compile``: traced on the first batch of
-            each shape (the last batch may be smaller) and each learning rate, then
-            replayed as plain array calls, with the same results bit for bit. The step
+            each shape (the last batch may be smaller), then replayed as plain array
+            calls, with the same results bit for bit. The step
             must follow compile's rules (no ``.item()`` in the model or the loss;
             checks by value such as class indices in range run when a step is traced,
             not at each replay). A new learning rate needs no new trace (a replay reads
