@@ -367,6 +367,35 @@ def test_an_error_in_the_traced_function_leaves_no_stand_in_behind():
     assert (w * 2).tolist() == [2.0, 4.0]  # eager again
 
 
+def test_garbage_the_step_leaves_in_a_reference_cycle_is_collected_before_it_is_watched():
+    """A view of an outside Tensor that the step drops inside a reference cycle is gone by
+    the time the trace notes what it read: nothing of it is watched, so the next calls
+    replay (watched, it would be gone at the next call, and each call would trace anew).
+    The collection looks only at the objects the step made (``gc.freeze`` holds the
+    others), and leaves them unfrozen after."""
+    import gc
+
+    w = minigrad.tensor([1.0, 2.0])
+
+    @minigrad.compile
+    def step(x):
+        view = w.detach()  # another Tensor on w's array: read from outside
+        cycle = [view]
+        cycle.append(cycle)
+        return x * view
+
+    frozen_before = gc.get_freeze_count()
+    assert [step(minigrad.tensor([float(i), 1.0])).tolist() for i in range(4)] == [
+        [0.0, 2.0],
+        [1.0, 2.0],
+        [2.0, 2.0],
+        [3.0, 2.0],
+    ]
+    assert len(step.traces) == 1
+    assert [ref() is w for ref in step.watched.tensors.values()] == [True]
+    assert gc.get_freeze_count() == frozen_before
+
+
 # --- the program: dead calls, constants, memory plan ---------------------------------
 def test_the_memory_plan_shares_memory_between_results_whose_lifetimes_do_not_overlap():
     from minigrad.jit.program import Program
