@@ -193,8 +193,9 @@ print("the body ran once for three calls:", runs)
 # in. (That is why minigrad's Adam counts its steps in an array, as PyTorch's does:
 # its bias correction must change at every replay. And why optimizers read the
 # learning rate from a 0-d array that each replay refills, `Optimizer.learning_rate`:
-# a scheduler's new rate then needs no new trace. The other hyperparameters are part
-# of the signature.)
+# a scheduler's new rate then needs no new trace. Step the scheduler between calls,
+# not inside: inside, its step() is Python too, and raises a `TraceError` at trace
+# time. The other hyperparameters are part of the signature.)
 
 # %%
 scale = 2.0

@@ -84,7 +84,9 @@ def compile(fn=None, *, max_traces: int = 8):
       (a loop count, a momentum) are constants of the trace; changing an optimizer's
       hyperparameters or a module's mode counts as a new signature. The learning
       rate is the exception: optimizers read it from an array that each replay
-      refills (``Optimizer.learning_rate``), so a scheduler needs no new trace.
+      refills (``Optimizer.learning_rate``), so a scheduler stepped between calls
+      needs no new trace. Stepping a scheduler, or setting ``lr``, inside ``fn``
+      raises ``TraceError``: a replay would not do it again.
     - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
       ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
       naming your line. So does anything whose shape depends on values (boolean
@@ -244,12 +246,14 @@ class Trace:
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
         touched, seen = {}, Seen()
+        rates = _learning_rates(optimizers)
         try:
             Trace.running = True
             with collecting_only_new_objects():
                 with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
                     with seen.watching():
                         result = fn(*args, **kwargs)
+                    _refuse_learning_rates_set_inside(optimizers, rates)
                     output_spec = _spec(result)
                     if not seen.backward_passes:
                         _refuse_a_graph_to_differentiate(result)
@@ -592,6 +596,29 @@ def _places(optimizers, modules) -> dict:
                 if isinstance(value, Tensor):
                     places["tensor", id(holder), name] = weak(value.data)
     return places
+
+
+def _learning_rates(optimizers) -> list:
+    return [[group.get("lr") for group in optimizer.param_groups] for optimizer in optimizers]
+
+
+def _refuse_learning_rates_set_inside(optimizers, before):
+    """A learning rate set inside the step (``group["lr"] = ...``) is Python, which a
+    replay does not run: it would keep the trace's rate. Refused, as a scheduler's
+    ``step()`` inside is (tracer.py)."""
+    for optimizer, rates in zip(optimizers, before):
+        for i, (group, rate) in enumerate(zip(optimizer.param_groups, rates)):
+            now = group.get("lr")
+            numbers = isinstance(now, (int, float)) and isinstance(rate, (int, float))
+            if now is not rate and not (numbers and now == rate):
+                raise TraceError(
+                    f"minigrad.compile: the learning rate of param_groups[{i}] of "
+                    f"{type(optimizer).__name__} was set inside the compiled function "
+                    f"({rate} -> {now}); that is Python, which runs at trace time only, so "
+                    "the replays would not set it again. Set it outside, before the "
+                    "compiled call: each replay reads the optimizer's learning rate as it "
+                    "is then."
+                )
 
 
 def _state_layout(optimizers) -> list:

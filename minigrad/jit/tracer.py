@@ -644,6 +644,9 @@ def patched(recorder, backends, optimizers):
     numpy_random = {name: getattr(numpy.random, name) for name in _NUMPY_RANDOM}
     for name in numpy_random:
         setattr(numpy.random, name, _refuse_numpy_random)
+    scheduler_steps = {cls: cls.__dict__["step"] for cls in _scheduler_classes()}
+    for cls in scheduler_steps:
+        cls.step = _refuse_scheduler_step
     _tracing.append(recorder)
     try:
         yield touched, states
@@ -652,6 +655,8 @@ def patched(recorder, backends, optimizers):
         Tensor.data = slot
         for name, function in numpy_random.items():
             setattr(numpy.random, name, function)
+        for cls, step in scheduler_steps.items():
+            cls.step = step
         for backend, names, own in saved:
             for name in names:
                 if name in own:
@@ -698,16 +703,40 @@ def _refuse_reseeding(*args, **kwargs):
     raise_trace_error(
         "re-seeding (minigrad.manual_seed, set_rng_state) inside the compiled function is "
         "not recorded: each replay would go on drawing where the last one stopped, where "
-        "eager starts again from the seed; seed before the call"
+        "eager starts again from the seed",
+        fix="Seed before the call.",
     )
 
 
 def _refuse_numpy_random(*args, **kwargs):
     raise_trace_error(
         "numpy.random draws no array of a backend, so a trace would keep the numbers it "
-        "drew and every replay would reuse them; draw with minigrad.rand, randn or "
-        "randint (drawn afresh at each replay), or outside and pass them in"
+        "drew and every replay would reuse them",
+        fix="Draw with minigrad.rand, randn or randint (drawn afresh at each replay), or "
+        "outside the compiled function and pass the numbers in.",
     )
+
+
+def _refuse_scheduler_step(*args, **kwargs):
+    raise_trace_error(
+        "a learning-rate scheduler's step() is Python, which runs at trace time only: the "
+        "replays would keep the trace's learning rate, where eager moves it on at each call",
+        fix="Step the scheduler outside, after the compiled call: each replay reads the "
+        "optimizer's learning rate as it is then.",
+    )
+
+
+def _scheduler_classes() -> list:
+    """LRScheduler and every subclass of it (a user's too) that defines its own step()."""
+    from minigrad.optim.lr_scheduler import LRScheduler
+
+    classes, todo = [], [LRScheduler]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if "step" in cls.__dict__:
+            classes.append(cls)
+    return classes
 
 
 # --- naming the user's line ---------------------------------------------------------
@@ -723,13 +752,17 @@ _READS_VALUE = (
 )
 
 
-def raise_trace_error(what: str):
-    """Raise a TraceError that says what happened and on which line of the user's code."""
-    raise TraceError(
-        f"minigrad.compile: {what}, at {user_line()}. A trace records array calls only, "
-        "so the compiled function cannot look at values: move this out of the compiled "
-        "function, or compute it with tensor ops (where, clamp, masked_fill)."
-    )
+_LOOK_AT_VALUES = (
+    "A trace records array calls only, so the compiled function cannot look at values: "
+    "move this out of the compiled function, or compute it with tensor ops (where, clamp, "
+    "masked_fill)."
+)
+
+
+def raise_trace_error(what: str, fix: str = _LOOK_AT_VALUES):
+    """Raise a TraceError that says what happened, on which line of the user's code, and
+    what to do instead."""
+    raise TraceError(f"minigrad.compile: {what}, at {user_line()}. {fix}")
 
 
 def user_line() -> str:

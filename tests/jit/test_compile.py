@@ -279,9 +279,19 @@ def draws_with_numpy(x):  # eager: new noise at every call; a replay reused the 
     return x + minigrad.tensor(numpy.random.randn(3).astype(numpy.float32))
 
 
+SCHEDULED = minigrad.tensor([1.0, 1.0, 1.0], requires_grad=True)
+SCHEDULER = minigrad.optim.lr_scheduler.StepLR(SGD([SCHEDULED], lr=0.1), step_size=1)
+
+
+def steps_the_scheduler(x):  # eager: a new rate at every call; the replays kept the trace's
+    SCHEDULER.step()
+    return x * SCHEDULED.detach()
+
+
 @pytest.mark.parametrize(
     "fn, text, what",
     [
+        (steps_the_scheduler, "SCHEDULER.step()", "scheduler's step()"),
         (reseeds, "minigrad.manual_seed(1)", "re-seeding"),
         (restores_the_generator, "set_rng_state(RNG_STATE)", "re-seeding"),
         (draws_with_numpy, "numpy.random.randn(3)", "numpy.random"),
@@ -597,6 +607,43 @@ def test_a_new_learning_rate_is_read_by_the_replay_without_a_new_trace():
     (weights, step), (eager, _) = run(compiled=True), run(compiled=False)
     assert weights == eager
     assert len(step.traces) == 1  # the first step made the momentum: traced again once
+
+
+def test_a_learning_rate_set_inside_the_compiled_function_is_a_trace_error():
+    """Setting ``lr`` is Python: the replays would not do it again (a warm-up written in the
+    step kept its first rate). A scheduler's ``step()`` inside is refused with its line
+    (``steps_the_scheduler`` above), and so is its user-defined subclass's."""
+    w = minigrad.tensor([1.0, -2.0], requires_grad=True)
+    optimizer = SGD([w], lr=0.1)
+
+    @minigrad.compile
+    def warms_up(x):
+        optimizer.zero_grad()
+        (w * x).sum().backward()
+        optimizer.step()
+        optimizer.param_groups[0]["lr"] *= 2
+
+    with pytest.raises(minigrad.TraceError, match=r"param_groups\[0\] of SGD .*\(0.1 -> 0.2\)"):
+        warms_up(minigrad.tensor([1.0, 1.0]))
+
+    class Halving(minigrad.optim.lr_scheduler.LRScheduler):
+        def step(self):
+            super().step()
+
+        def lr_at(self, epoch):
+            return [0.1 * 0.5**epoch]
+
+    scheduler = Halving(optimizer)
+
+    @minigrad.compile
+    def halves(x):
+        scheduler.step()
+        return x * 2
+
+    with pytest.raises(minigrad.TraceError, match=r"scheduler's step\(\).*scheduler.step\(\)"):
+        halves(minigrad.tensor([1.0]))
+    scheduler.step()  # the class's own step() again, outside a trace: epoch 1 (the refused
+    assert optimizer.param_groups[0]["lr"] == 0.1 * 0.5  # step never moved the schedule)
 
 
 def test_restoring_a_checkpoint_between_replays_is_seen_by_the_next_replay():
