@@ -94,9 +94,9 @@ def compile(fn=None, *, max_traces: int = 8):
       the trace (``numpy_array[...] = t.data``, MPI: a DistributedDataParallel model
       trains eagerly only). Do these outside, or with tensor ops (``where``).
       Random numbers come from minigrad (``rand``, ``randn``, dropout): re-seeding
-      (``manual_seed``, ``set_rng_state``) and ``numpy.random`` inside ``fn`` raise
-      ``TraceError`` too (a replay would not start again from the seed, or would
-      reuse NumPy's numbers).
+      (``manual_seed``, ``set_rng_state``), ``numpy.random`` and Python's ``random``
+      inside ``fn`` raise ``TraceError`` too (a replay would not start again from the
+      seed, or would reuse the numbers, and the coin flips, of the trace).
     - The returned Tensors are fresh arrays each call, detached from any graph;
       ``.grad`` of parameters holds this call's gradient, as in eager, and so does
       that of a returned Tensor that ``retain_grad()`` kept one for. Since a replay

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import operator
 import os
+import random
 import sys
 import traceback
 import types
@@ -572,13 +573,21 @@ _PATCHED = ("xp", "rng", "asarray", "to_numpy")
 # Re-seeding inside a step: each replay would draw on where the last one stopped, while
 # eager starts again from the seed. Refused (``_refuse_reseeding``).
 _RESEEDS = ("seed", "set_rng_state")
-# NumPy's global generator: its draws are no array calls of a backend, so a trace would
-# keep the numbers it drew as constants. Refused (``_refuse_numpy_random``).
-_NUMPY_RANDOM = (
-    "rand randn random random_sample ranf sample randint random_integers standard_normal "
-    "normal uniform choice permutation shuffle binomial poisson exponential beta gamma "
-    "seed set_state"
-).split()
+# The host's global generators, NumPy's and Python's: their draws are no array calls of
+# a backend, so a trace would keep what they drew as constants (every replay the same
+# noise, the same coin flip of an augmentation). Refused (``_refuse_host_random``).
+_HOST_RANDOM = {
+    numpy.random: (
+        "rand randn random random_sample ranf sample randint random_integers standard_normal "
+        "normal uniform choice permutation shuffle binomial poisson exponential beta gamma "
+        "seed set_state"
+    ).split(),
+    random: (
+        "random uniform randint randrange choice choices sample shuffle gauss normalvariate "
+        "lognormvariate expovariate betavariate gammavariate triangular vonmisesvariate "
+        "paretovariate weibullvariate getrandbits randbytes seed setstate"
+    ).split(),
+}
 # Backend methods that do not compute: left as they are.
 _NOT_RECORDED = {"seed", "get_rng_state", "set_rng_state", "synchronize"}
 _DRAWS = {"rand", "randn", "randint"}  # random: a replay draws afresh, never dropped
@@ -641,9 +650,14 @@ def patched(recorder, backends, optimizers):
         backend.to_numpy = _refuse_to_numpy
         for name in _RESEEDS:
             setattr(backend, name, _refuse_reseeding)
-    numpy_random = {name: getattr(numpy.random, name) for name in _NUMPY_RANDOM}
-    for name in numpy_random:
-        setattr(numpy.random, name, _refuse_numpy_random)
+    host_random = {
+        (module, name): getattr(module, name)
+        for module, names in _HOST_RANDOM.items()
+        for name in names
+        if hasattr(module, name)  # (randbytes: Python 3.9 on)
+    }
+    for module, name in host_random:
+        setattr(module, name, _refuse_host_random(module.__name__))
     scheduler_steps = {cls: cls.__dict__["step"] for cls in _scheduler_classes()}
     for cls in scheduler_steps:
         cls.step = _refuse_scheduler_step
@@ -653,8 +667,8 @@ def patched(recorder, backends, optimizers):
     finally:
         _tracing.pop()
         Tensor.data = slot
-        for name, function in numpy_random.items():
-            setattr(numpy.random, name, function)
+        for (module, name), function in host_random.items():
+            setattr(module, name, function)
         for cls, step in scheduler_steps.items():
             cls.step = step
         for backend, names, own in saved:
@@ -708,13 +722,17 @@ def _refuse_reseeding(*args, **kwargs):
     )
 
 
-def _refuse_numpy_random(*args, **kwargs):
-    raise_trace_error(
-        "numpy.random draws no array of a backend, so a trace would keep the numbers it "
-        "drew and every replay would reuse them",
-        fix="Draw with minigrad.rand, randn or randint (drawn afresh at each replay), or "
-        "outside the compiled function and pass the numbers in.",
-    )
+def _refuse_host_random(module_name):
+    def refuse(*args, **kwargs):
+        raise_trace_error(
+            f"{module_name} draws no array of a backend, so a trace would keep what it drew "
+            "and every replay would reuse it",
+            fix="Draw with minigrad.rand, randn or randint (drawn afresh at each replay; "
+            "choose with tensor ops such as where), or draw outside the compiled function "
+            "and pass the result in.",
+        )
+
+    return refuse
 
 
 def _refuse_scheduler_step(*args, **kwargs):

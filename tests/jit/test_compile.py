@@ -1,6 +1,7 @@
 """minigrad.compile: a compiled step computes exactly what the eager step computes."""
 
 import math
+import random
 
 import numpy
 import pytest
@@ -279,6 +280,10 @@ def draws_with_numpy(x):  # eager: new noise at every call; a replay reused the 
     return x + minigrad.tensor(numpy.random.randn(3).astype(numpy.float32))
 
 
+def flips_with_python_random(x):  # eager: a new coin at every call; a replay kept the trace's
+    return x.flip(0) if random.random() < 0.5 else x
+
+
 SCHEDULED = minigrad.tensor([1.0, 1.0, 1.0], requires_grad=True)
 SCHEDULER = minigrad.optim.lr_scheduler.StepLR(SGD([SCHEDULED], lr=0.1), step_size=1)
 
@@ -294,7 +299,8 @@ def steps_the_scheduler(x):  # eager: a new rate at every call; the replays kept
         (steps_the_scheduler, "SCHEDULER.step()", "scheduler's step()"),
         (reseeds, "minigrad.manual_seed(1)", "re-seeding"),
         (restores_the_generator, "set_rng_state(RNG_STATE)", "re-seeding"),
-        (draws_with_numpy, "numpy.random.randn(3)", "numpy.random"),
+        (draws_with_numpy, "numpy.random.randn(3)", "numpy.random draws"),
+        (flips_with_python_random, "random.random() < 0.5", "random draws"),
         (reads_item, "x.sum().item()", "value is read to Python"),
         (reads_numpy, "x.numpy()", "value is read to Python"),
         (branches_on_bool, "if bool(x.sum())", "value is read to Python"),
