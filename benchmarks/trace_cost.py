@@ -1,6 +1,6 @@
 """What a trace costs: the calls of a compiled step that trace, against an eager step.
 
-    python -m benchmarks.trace_cost [--objects 1000000]
+    python -m benchmarks.trace_cost [--objects 1000000] [--only mlp_small_step ...]
 
 ``minigrad.compile`` runs a step eagerly the first time, recording its array calls,
 and then builds the replay (memory plan, generated source). A first call that makes
@@ -58,12 +58,15 @@ def trace_seconds(name, size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=0, help="small lists kept alive")
+    parser.add_argument("--only", nargs="+", help="these workloads (names as listed)")
     args = parser.parse_args(argv)
     ballast = [[i] for i in range(args.objects)]  # noqa: F841 - alive for the whole run
     minigrad.manual_seed(0)
     print(f"objects held by the program: {args.objects:,} more")
     print(f"{'workload':<22} {'eager step':>11}   traces (ms)")
     for name, size in WORKLOADS:
+        if args.only and name not in args.only:
+            continue
         traces, eager = trace_seconds(name, size)
         listed = ", ".join(f"{t * 1e3:.1f}" for t in traces)
         print(f"{name + ' ' + str(size):<22} {eager * 1e3:8.2f} ms   {listed}")
