@@ -654,7 +654,7 @@ def patched(recorder, backends, optimizers):
         (module, name): getattr(module, name)
         for module, names in _HOST_RANDOM.items()
         for name in names
-        if hasattr(module, name)  # (randbytes: Python 3.9 on)
+        if hasattr(module, name)  # (an alias that a NumPy version may lack)
     }
     for module, name in host_random:
         setattr(module, name, _refuse_host_random(module.__name__))
