@@ -830,9 +830,18 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim`` to ``end_dim`` (both included) into one.
+
+        >>> Tensor([[[1.0, 2.0]], [[3.0, 4.0]]]).flatten(1).shape
+        (2, 2)
+        """
+        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
+        if start > end:
+            raise RuntimeError(
+                f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})"
+            )
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def permute(self, *dims):
@@ -854,7 +863,7 @@ class Tensor:
         return self.reshape([n for i, n in enumerate(self.shape) if not (i in dims and n == 1)])
 
     def unsqueeze(self, dim):
-        dim = dim % (self.ndim + 1)
+        dim = R._single_dim(dim, self.ndim + 1, "unsqueeze")  # the new dim's place
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def expand(self, *sizes):
@@ -882,6 +891,7 @@ class Tensor:
 
     def split(self, split_size_or_sections, dim=0):
         """Cut into pieces along ``dim``: of one size each, or of the sizes given."""
+        dim = self._dim(dim, "split")
         n = self.shape[dim]
         if isinstance(split_size_or_sections, int):
             step = split_size_or_sections
@@ -891,14 +901,13 @@ class Tensor:
             if sum(sizes) != n:
                 raise RuntimeError(f"split: sizes {sizes} do not add up to {n} along dim {dim}")
         pieces, start = [], 0
-        dim = dim % self.ndim
         for size in sizes:
             pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
             start += size
         return tuple(pieces)
 
     def chunk(self, chunks, dim=0):
-        n = self.shape[dim]
+        n = self.shape[self._dim(dim, "chunk")]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def flip(self, *dims):
@@ -965,7 +974,7 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).index_select(1, Tensor(0)).tolist()
         [[1.0], [3.0]]
         """
-        dim = dim % self.ndim
+        dim = self._dim(dim, "index_select")
         index = self._backend.asarray(_raw_key(index, self))
         if index.ndim > 1:
             raise IndexError(
