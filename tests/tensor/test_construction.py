@@ -105,3 +105,21 @@ def test_repr_reads_like_pytorch():
     x = minigrad.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<Mul>)"
     assert "dtype=minigrad.float64" in repr(minigrad.tensor([1.0], dtype=minigrad.float64))
+
+
+def test_linspace_with_an_integer_dtype_truncates_toward_zero_as_pytorch():
+    """Was NumPy's linspace, which rounds down: linspace(-2, 3, 7, dtype=int64) gave
+    [-2, -2, -1, 0, 1, 2, 3]; PyTorch truncates the values -2, -1.17, -0.33, 0.5, 1.33,
+    2.17, 3 toward zero: [-2, -1, 0, 0, 1, 2, 3]."""
+    got = minigrad.linspace(-2, 3, 7, dtype=minigrad.int64)
+    assert got.dtype == minigrad.int64 and got.tolist() == [-2, -1, 0, 0, 1, 2, 3]
+    assert minigrad.linspace(3, -3, 4, dtype=minigrad.int32).tolist() == [3, 1, -1, -3]
+
+
+def test_linspace_values_and_edges():
+    assert minigrad.linspace(0, 1, 1).tolist() == [0.0]  # one step: start, as PyTorch
+    assert minigrad.linspace(0, 1, 0).shape == (0,)
+    got = minigrad.linspace(-2, 3, 7)
+    assert got.dtype == minigrad.float32
+    numpy.testing.assert_allclose(got.numpy(), numpy.arange(7) * 5 / 6 - 2, rtol=1e-6)
+    assert got[0].item() == -2.0 and got[-1].item() == 3.0  # both ends exact
