@@ -116,8 +116,20 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must not be zero")
+    if (end - start) * step < 0:  # as PyTorch; NumPy gives an empty array
+        raise RuntimeError(
+            f"arange: start={start}, end={end} and step={step}: the step goes away from "
+            "end (upper bound and lower bound inconsistent with step sign)"
+        )
     if dtype is None:
         dtype = dtypes.infer_dtype([start, end, step])
+    elif dtypes.as_dtype(dtype).kind in "iu" and any(v != int(v) for v in (start, end, step)):
+        # PyTorch truncates some of them (int64 and int32 differently); NumPy steps in floats
+        raise ValueError(
+            f"arange: an integer dtype ({dtype}) needs whole numbers for start, end and "
+            f"step, got {start}, {end}, {step}; make the float range and convert it: "
+            "arange(...).long()"
+        )
     return _new(lambda b, dt: b.xp.arange(start, end, step, dtype=dt), dtype, device, requires_grad)
 
 

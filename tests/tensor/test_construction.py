@@ -123,3 +123,25 @@ def test_linspace_values_and_edges():
     assert got.dtype == minigrad.float32
     numpy.testing.assert_allclose(got.numpy(), numpy.arange(7) * 5 / 6 - 2, rtol=1e-6)
     assert got[0].item() == -2.0 and got[-1].item() == 3.0  # both ends exact
+
+
+def test_arange_with_the_step_away_from_end_raises_as_pytorch():
+    """Was NumPy's empty array for arange(5, 1); PyTorch raises a RuntimeError."""
+    with pytest.raises(RuntimeError, match="start=5, end=1 and step=1"):
+        minigrad.arange(5, 1)
+    with pytest.raises(RuntimeError, match="step goes away from end"):
+        minigrad.arange(0, 3, -1)
+    assert minigrad.arange(3, 3).shape == (0,)  # an empty range is fine
+    assert minigrad.arange(3, 0, -1).tolist() == [3, 2, 1]
+
+
+def test_arange_with_an_integer_dtype_and_fractional_bounds_raises():
+    """Was NumPy's float steps cast to integers (arange(0, 2, 0.5, dtype=int64) gave
+    [0, 0, 1, 1]); PyTorch truncates the step to 0 and raises for int64, gives -1 seven
+    times for arange(-1, 1, 0.3, dtype=int32). Neither is a range: a clear error."""
+    with pytest.raises(ValueError, match=r"needs whole numbers .* got 0, 2, 0.5"):
+        minigrad.arange(0, 2, 0.5, dtype=minigrad.int64)
+    with pytest.raises(ValueError, match="arange"):
+        minigrad.arange(0.5, 3, dtype=minigrad.int32)
+    got = minigrad.arange(0.0, 4.0, 2.0, dtype=minigrad.int64)  # whole floats are fine
+    assert got.dtype == minigrad.int64 and got.tolist() == [0, 2]
