@@ -710,9 +710,13 @@ class Tensor:
 
         >>> Tensor([True, True]).sum(dtype=dtypes.float32).item()
         2.0
+        >>> Tensor([1, 2]).sum(dtype=dtypes.int32).dtype
+        dtype('int32')
         """
-        x = self if dtype is None else self.astype(dtype)
-        return R.Sum.apply(x, dim=dim, keepdim=keepdim)
+        if dtype is None:
+            return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+        # Sum counts integers in int64: back to the dtype asked for (the same wrapped value)
+        return R.Sum.apply(self.astype(dtype), dim=dim, keepdim=keepdim).astype(dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.astype(dtype)
@@ -800,13 +804,15 @@ class Tensor:
         >>> Tensor([1, 2, 3]).cumsum(0).tolist()
         [1, 3, 6]
         """
-        x = self if dtype is None else self.astype(dtype)
-        return C.Cumsum.apply(x, dim=dim)
+        if dtype is None:
+            return C.Cumsum.apply(self, dim=dim)
+        return C.Cumsum.apply(self.astype(dtype), dim=dim).astype(dtype)  # as sum's dtype
 
     def cumprod(self, dim, dtype=None):
         """Running products along ``dim``: y_i = x_0 * ... * x_i."""
-        x = self if dtype is None else self.astype(dtype)
-        return C.Cumprod.apply(x, dim=dim)
+        if dtype is None:
+            return C.Cumprod.apply(self, dim=dim)
+        return C.Cumprod.apply(self.astype(dtype), dim=dim).astype(dtype)  # as sum's dtype
 
     def sort(self, dim=-1, descending=False, stable=False):
         return Sort.sort(self, dim, descending, stable)
