@@ -803,8 +803,13 @@ def _mask_as_bias(mask, like, masked_when):
         return None
     if not isinstance(mask, Tensor):
         mask = like._wrap(like._backend.asarray(mask))
-    if mask.dtype.kind != "b":
+    if mask.dtype.kind == "f":
         return mask
+    if mask.dtype.kind != "b":  # a 0/1 integer mask would be added to the scores as numbers
+        raise TypeError(
+            f"attention: a mask must be boolean or floating (added to the scores), got "
+            f"{mask.dtype}; PyTorch refuses integer masks too: convert it with mask.bool()"
+        )
     xp = like.xp
     blocked = mask.data if masked_when else ~mask.data
     return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))
