@@ -29,7 +29,8 @@ Every schedule here is computed in *closed form*, as a function of the epoch
 previous lr by a factor; when nothing else touches ``lr`` the two agree at every
 epoch (up to rounding), and the closed form is the one a reader can check by hand.
 ``ReduceLROnPlateau`` is the exception: it reacts to a metric, so it has no
-closed form.
+closed form. ``ChainedScheduler`` steps each of its schedules from the lr the one
+before it left, as PyTorch does, so each has a recursive step too (``_chained_step``).
 
 ``state_dict()`` returns plain numbers, strings and lists (JSON-friendly): no
 functions are stored, so ``LambdaLR`` stores none of its lambdas.
@@ -114,6 +115,14 @@ class LRScheduler:
     def step(self) -> None:
         """Move the schedule on by one epoch and write the new lr into the optimizer."""
         self._go_to(self.last_epoch + 1)
+
+    def _chained_step(self, lrs, epoch):
+        """The lrs after ``epoch`` from the lrs ``before`` it: PyTorch's recursive step,
+        which ``ChainedScheduler`` runs for each of its schedules in turn. A schedule that
+        multiplies the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR) multiplies it by
+        the change of its closed form."""
+        before, after = self.lr_at(epoch - 1), self.lr_at(epoch)
+        return [lr * new / old if old else new for lr, old, new in zip(lrs, before, after)]
 
     def _go_to(self, epoch: int) -> None:
         self.last_epoch = epoch
@@ -254,6 +263,17 @@ class CosineAnnealingLR(LRScheduler):
         cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2  # from 1 down to 0
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
+    def _chained_step(self, lrs, epoch):
+        """PyTorch's recursive form: the distance to eta_min shrinks by the cosine's ratio;
+        one epoch past each minimum (where that ratio is 0 / 0) it adds the closed form's
+        first step up, from the base lr, whatever other schedules did to the lr."""
+        T, eta = self.T_max, self.eta_min
+        if (epoch - 1 - T) % (2 * T) == 0:
+            rise = (1 - math.cos(math.pi / T)) / 2
+            return [lr + (base - eta) * rise for lr, base in zip(lrs, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
+        return [eta + (lr - eta) * ratio for lr in lrs]
+
 
 class LinearLR(LRScheduler):
     """Scale the lr by a factor that moves linearly from ``start_factor`` to ``end_factor``.
@@ -327,6 +347,9 @@ class LambdaLR(LRScheduler):
 
     def lr_at(self, epoch):
         return [base * fn(epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+
+    def _chained_step(self, lrs, epoch):
+        return self.lr_at(epoch)  # as PyTorch's: base_lr * lr_lambda(epoch), whatever lrs were
 
 
 class OneCycleLR(LRScheduler):
@@ -438,6 +461,9 @@ class OneCycleLR(LRScheduler):
             self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
             for group in self.optimizer.param_groups
         ]
+
+    def _chained_step(self, lrs, epoch):
+        return self.lr_at(epoch)  # as PyTorch's: the cycle's lr, whatever lrs were
 
     def _go_to(self, epoch: int) -> None:
         super()._go_to(epoch)
@@ -627,12 +653,16 @@ class SequentialLR(_Composite):
 
 
 class ChainedScheduler(_Composite):
-    """Run several schedules at once: their factors multiply.
+    """Run several schedules at once: each step, every schedule in turn steps the lr the
+    one before it left, as PyTorch's ChainedScheduler does.
 
+    For the schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR,
+    LinearLR) their factors multiply:
     ``lr(epoch) = base_lr * (lr_1(epoch) / base_lr) * (lr_2(epoch) / base_lr) * ...``
-    for the schedulers' own ``lr_k``: what PyTorch's ChainedScheduler gives for the
-    schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR).
-    A warm-up and a decay at once:
+    for the schedulers' own ``lr_k``. CosineAnnealingLR steps PyTorch's recursive form
+    (which moves the lr toward ``eta_min``, not by a factor), and LambdaLR and
+    OneCycleLR set their own lr, dropping what the schedules before them did
+    (``_chained_step``). A warm-up and a decay at once:
 
     >>> import minigrad
     >>> from minigrad.optim import SGD
@@ -660,6 +690,15 @@ class ChainedScheduler(_Composite):
         for scheduler in self._schedulers:  # their epochs move on with this one's
             scheduler.last_epoch = epoch
         super()._go_to(epoch)
+
+    def step(self) -> None:
+        """Step each schedule in turn, from the lr the one before it left."""
+        self.last_epoch += 1
+        for scheduler in self._schedulers:
+            scheduler.last_epoch = self.last_epoch
+            lrs = [group["lr"] for group in self.optimizer.param_groups]
+            scheduler._set_lrs(scheduler._chained_step(lrs, self.last_epoch))
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def lr_at(self, epoch):
         lrs = list(self.base_lrs)
