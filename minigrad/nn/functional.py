@@ -249,8 +249,9 @@ def pad(input, pad, mode: str = "constant", value=None):
         positions = xp.arange(-lo, n + hi)
         if mode == "replicate":
             positions = xp.clip(positions, 0, n - 1)
-        elif mode == "circular":
-            positions = positions % n
+        elif mode == "circular":  # a negative pad crops first; the rest wraps around what is left
+            start = max(-lo, 0)
+            positions = start + (positions - start) % (n - start - max(-hi, 0))
         else:  # reflect: mirror around the first and last element, without repeating them
             positions = xp.abs(positions)
             positions = xp.where(positions > n - 1, 2 * (n - 1) - positions, positions)
