@@ -1162,12 +1162,24 @@ def _raw_key(key, tensor):
                 f"{tensor.device} (in x[index], gather, index_select, Embedding): move it "
                 f"with .to('{tensor.device}')"
             )
-        return key.data
+        return _not_uint8(key.data)
     if isinstance(key, list):
         return tensor._backend.asarray(key)
     if hasattr(key, "shape") and not isinstance(key, (int, slice)):
-        return tensor._backend.asarray(key)
+        return _not_uint8(tensor._backend.asarray(key))
     return key
+
+
+def _not_uint8(index):
+    """A uint8 index means a mask to PyTorch (deprecated, in x[...]) but positions to
+    NumPy: neither reading would be what the other library gives, so ask which."""
+    if index.dtype == dtypes.uint8:
+        raise IndexError(
+            "indexing with a uint8 tensor: PyTorch reads it as a boolean mask (deprecated), "
+            "NumPy as positions; say which: index.bool() for a mask, index.long() for "
+            "positions"
+        )
+    return index
 
 
 def _check_numbers(data):

@@ -267,3 +267,18 @@ def test_flip_is_a_copy_as_pytorch():
     y[0, 0] = -1.0
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert y.tolist() == [[-1.0, 14.0], [11.0, 12.0]]
+
+
+@pytest.mark.parametrize("wrap", [minigrad.tensor, numpy.asarray])
+def test_a_uint8_index_asks_whether_it_is_a_mask_or_positions(wrap):
+    """Was: read as positions, NumPy's way (x[[1, 0, 1] as uint8] gave rows 1, 0, 1, shape
+    (3, 2)); PyTorch reads a uint8 index as a boolean mask (deprecated; rows 0 and 2,
+    shape (2, 2)). Neither is what the other gives: an IndexError says how to choose."""
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    index = wrap(numpy.array([1, 0, 1], dtype=numpy.uint8))
+    with pytest.raises(IndexError, match=r"uint8.*index.bool\(\) for a mask"):
+        x[index]
+    with pytest.raises(IndexError, match="uint8"):
+        x[index] = 0.0
+    assert x[minigrad.tensor([True, False, True])].tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    assert x[minigrad.tensor([1, 0, 1])].tolist() == [[3.0, 4.0], [1.0, 2.0], [3.0, 4.0]]
