@@ -409,7 +409,7 @@ class Tensor:
 
     def __setitem__(self, key, value):
         def update(a, v):
-            raw = _raw_key(key, self)
+            raw = _raw_key(_list_as_tuple(key) if type(key) is list else key, self)
             split = I.ints_first(raw)
             if split is None:
                 a[raw] = v
@@ -958,6 +958,8 @@ class Tensor:
 
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
+        if type(key) is list:
+            key = _list_as_tuple(key)
         key = _raw_key(key, self)
         split = I.ints_first(key)
         if split is not None:  # ints and index arrays: the ints first, as in PyTorch
@@ -1167,6 +1169,17 @@ def _raw_key(key, tensor):
         return tensor._backend.asarray(key)
     if hasattr(key, "shape") and not isinstance(key, (int, slice)):
         return _not_uint8(tensor._backend.asarray(key))
+    return key
+
+
+def _list_as_tuple(key):
+    """A short list (under 32 items) that holds a list, a tuple, an array, a tensor, a
+    slice, None or ``...`` indexes as the tuple of its items, as in PyTorch (NumPy's rule
+    before 1.23): ``x[[rows, cols]]`` is ``x[rows, cols]``, ``x[[[0, 1]]]`` is
+    ``x[[0, 1]]``. NumPy 2 reads such a list as one index array."""
+    index_like = (list, tuple, Tensor, slice, numpy.ndarray, type(None), type(Ellipsis))
+    if len(key) < 32 and any(isinstance(k, index_like) for k in key):
+        return tuple(key)
     return key
 
 
