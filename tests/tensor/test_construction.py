@@ -145,3 +145,25 @@ def test_arange_with_an_integer_dtype_and_fractional_bounds_raises():
         minigrad.arange(0.5, 3, dtype=minigrad.int32)
     got = minigrad.arange(0.0, 4.0, 2.0, dtype=minigrad.int64)  # whole floats are fine
     assert got.dtype == minigrad.int64 and got.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        ([numpy.float64(1.5), 2], minigrad.float64),
+        ([numpy.array([1.5]), numpy.array([2.5])], minigrad.float64),
+        ([[numpy.float64(1.0)], [2.0]], minigrad.float64),
+        ([minigrad.tensor(1.5, dtype=minigrad.float64), 2.0], minigrad.float64),
+        ([numpy.int32(1)], minigrad.int32),
+        ([True, numpy.int32(1)], minigrad.int32),  # bool and int32: int32
+        ([numpy.int32(1), 2], minigrad.int64),  # a Python int counts as int64
+        ([2.5, numpy.int32(1)], minigrad.float32),  # a Python float as the default float
+        ([numpy.float32(1.0), 2.0], minigrad.float32),
+        ([[1, 2], [3, 4.5]], minigrad.float32),  # Python numbers only: as before
+    ],
+)
+def test_numpy_scalars_arrays_and_tensors_in_a_list_bring_their_dtype_as_pytorch(data, dtype):
+    """Was: a list's dtype from its category alone (tensor([numpy.float64(1.5), 2]) and
+    a list of float64 arrays gave float32, tensor([numpy.int32(1)]) int64); PyTorch
+    promotes the dtypes of the items: float64, float64, int32."""
+    assert minigrad.tensor(data).dtype == dtype
