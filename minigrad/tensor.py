@@ -250,10 +250,20 @@ class Tensor:
         return Clone.apply(self)
 
     def astype(self, dtype) -> Tensor:
-        """This tensor converted to ``dtype``; differentiable between float types."""
+        """This tensor converted to ``dtype``; differentiable between float types.
+
+        An integer or bool result is a constant, as in PyTorch: no gradient flows back
+        through it (the conversion is flat between whole numbers).
+
+        >>> x = Tensor([1.5, 2.5], requires_grad=True)
+        >>> x.astype(dtypes.float64).requires_grad, x.astype(dtypes.int64).requires_grad
+        (True, False)
+        """
         dtype = dtypes.as_dtype(dtype)
         if dtype == self.dtype:
             return self
+        if dtype.kind not in "fc":
+            return self._wrap(self.data.astype(dtype))
         return Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:

@@ -306,3 +306,27 @@ def test_a_list_holding_sequences_indexes_as_a_tuple_as_pytorch(key, expected):
     y = minigrad.zeros(3, 4)
     y[key] = 1.0
     assert y.sum().item() == numpy.size(expected)
+
+
+@pytest.mark.parametrize("convert", ["long", "int", "bool", "astype int32"])
+def test_a_conversion_to_integers_or_bool_carries_no_gradient_as_pytorch(convert):
+    """Was: x.long() stayed in the graph (requires_grad True, the cast's backward passed
+    gradients through), so (x * x.long()).sum() gave x.grad = [2, 4] for x = [1.5, 2.5]
+    (1 + 1 and 2 + 2: the product rule through the cast); PyTorch's integer result is a
+    constant: x.grad = x.long() = [1, 2]."""
+    x = minigrad.tensor([1.5, 2.5], requires_grad=True)
+    as_int = {
+        "long": lambda t: t.long(),
+        "int": lambda t: t.int(),
+        "bool": lambda t: t.bool(),
+        "astype int32": lambda t: t.astype(minigrad.int32),
+    }[convert](x)
+    assert not as_int.requires_grad and as_int.grad_fn is None
+    (x * as_int).sum().backward()
+    assert x.grad.tolist() == as_int.float().tolist()
+
+
+def test_a_conversion_between_floats_keeps_the_gradient():
+    x = minigrad.tensor([1.5, 2.5], requires_grad=True)
+    (x.double() * 2).sum().backward()
+    assert x.grad.dtype == minigrad.float32 and x.grad.tolist() == [2.0, 2.0]
