@@ -393,3 +393,45 @@ def test_chained_lambda_sets_its_own_lr_as_pytorchs():
     chained = ChainedScheduler([ExponentialLR(opt, 0.5), lam])
     got = [lr[0] for lr in lr_sequence(chained, 4)]
     assert got == pytest.approx([1.0, 1 / 2, 1 / 3, 1 / 4], abs=1e-12)
+
+
+def test_schedulers_stepped_one_after_the_other_multiply_as_pytorchs_docs_show():
+    """PyTorch's documentation chains schedulers by stepping them back to back; each
+    steps the lr the other left: 0.9^epoch * 0.1^(milestones passed). Was: each step
+    wrote its own closed form, so the last one stepped won ([1, 1, 0.1, 0.1, 0.01])."""
+    opt = one_group()
+    decay = ExponentialLR(opt, gamma=0.9)
+    drops = MultiStepLR(opt, milestones=[3, 5], gamma=0.1)
+    lrs = []
+    for _ in range(7):
+        decay.step()
+        drops.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    want = [0.9**e * 0.1 ** sum(e >= m for m in (3, 5)) for e in range(1, 8)]
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make, after",
+    [
+        (lambda opt: StepLR(opt, step_size=3, gamma=0.5), [0.2, 0.1]),
+        (lambda opt: ExponentialLR(opt, gamma=0.5), [0.1, 0.05]),
+        (
+            lambda opt: CosineAnnealingLR(opt, T_max=4),
+            [0.2 / (1 + 2**-0.5), 0.2 / (1 + 2**-0.5) * (1 - 2**-0.5)],
+        ),
+    ],
+)
+def test_an_lr_changed_by_hand_stays_changed_as_in_pytorch(make, after):
+    """PyTorch steps these schedules from the optimizer's lr, so a change by hand (here
+    to 0.2 after epoch 1) carries on. Was: the next step wrote the closed form back
+    (StepLR: 1.0 at epoch 2, 0.5 at epoch 3)."""
+    opt = one_group()
+    scheduler = make(opt)
+    scheduler.step()
+    opt.param_groups[0]["lr"] = 0.2
+    lrs = []
+    for _ in range(2):
+        scheduler.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(lrs, after, rtol=1e-12, atol=1e-15)
