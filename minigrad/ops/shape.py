@@ -7,7 +7,10 @@ padding and concatenation, summing over the copies undoes tiling.
 
 from __future__ import annotations
 
+import functools
+
 from minigrad.autograd.function import Function
+from minigrad.dtypes import promote_types
 from minigrad.ops.reduce import _single_dim
 
 
@@ -162,6 +165,8 @@ def cat(tensors, dim=0):
         raise ValueError("cat: expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
     dim = _single_dim(dim, max(ndim, 1), "cat")
+    common = functools.reduce(promote_types, [t.dtype for t in tensors])  # as PyTorch:
+    tensors = [t if t.dtype == common else t.astype(common) for t in tensors]  # int, f32: f32
     for i, t in enumerate(tensors):
         if t.ndim != ndim or t.shape[:dim] + t.shape[dim + 1 :] != (
             tensors[0].shape[:dim] + tensors[0].shape[dim + 1 :]

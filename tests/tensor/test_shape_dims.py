@@ -65,3 +65,19 @@ def test_vector_dot_vector_still_has_gradients():
     b = minigrad.tensor([3.0, 4.0], requires_grad=True)
     (a @ b).backward()
     assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("join", [minigrad.cat, minigrad.stack])
+def test_cat_and_stack_promote_as_pytorch(join):
+    """Was NumPy's concatenate: int64 with float32 gave float64; PyTorch promotes as its
+    other ops do: float32. float32 with float64 gives float64, with the gradient of the
+    float32 input back in float32."""
+    ints = minigrad.tensor([1, 2])
+    floats = minigrad.tensor([0.5, 1.5], requires_grad=True)
+    assert join([ints, floats]).dtype == minigrad.float32
+    assert join([floats, ints]).tolist() in ([0.5, 1.5, 1.0, 2.0], [[0.5, 1.5], [1.0, 2.0]])
+    doubles = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64)
+    joined = join([floats, doubles])
+    assert joined.dtype == minigrad.float64
+    joined.sum().backward()
+    assert floats.grad.dtype == minigrad.float32 and floats.grad.tolist() == [1.0, 1.0]
