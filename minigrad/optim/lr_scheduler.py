@@ -124,9 +124,13 @@ class LRScheduler:
     def _next_lrs(self, lrs, epoch):
         """The lrs at ``epoch`` from the lrs before it (PyTorch's recursive step): a
         schedule that multiplies the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR)
-        multiplies it by the change of its closed form."""
+        multiplies it by the change of its closed form. An lr nothing else has changed
+        (still the closed form's) takes the closed form's next value, exactly."""
         before, after = self.lr_at(epoch - 1), self.lr_at(epoch)
-        return [lr * new / old if old else new for lr, old, new in zip(lrs, before, after)]
+        return [
+            new if lr == old or not old else lr * new / old
+            for lr, old, new in zip(lrs, before, after)
+        ]
 
     def _go_to(self, epoch: int) -> None:
         self.last_epoch = epoch
@@ -272,11 +276,15 @@ class CosineAnnealingLR(LRScheduler):
         one epoch past each minimum (where that ratio is 0 / 0) it adds the closed form's
         first step up, from the base lr, whatever other schedules did to the lr."""
         T, eta = self.T_max, self.eta_min
+        before, after = self.lr_at(epoch - 1), self.lr_at(epoch)
         if (epoch - 1 - T) % (2 * T) == 0:
             rise = (1 - math.cos(math.pi / T)) / 2
-            return [lr + (base - eta) * rise for lr, base in zip(lrs, self.base_lrs)]
-        ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
-        return [eta + (lr - eta) * ratio for lr in lrs]
+            steps = [lr + (base - eta) * rise for lr, base in zip(lrs, self.base_lrs)]
+        else:
+            ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
+            steps = [eta + (lr - eta) * ratio for lr in lrs]
+        # an lr nothing else has changed takes the closed form's next value, exactly
+        return [new if lr == old else step for lr, old, new, step in zip(lrs, before, after, steps)]
 
 
 class LinearLR(LRScheduler):
