@@ -51,7 +51,16 @@ def as_dtype(dtype):
 
 
 def infer_dtype(data):
-    """The dtype PyTorch would give ``data``: float -> default float, int -> int64, bool."""
+    """The dtype PyTorch would give ``data``: float -> default float, int -> int64, bool.
+
+    In a list, a NumPy scalar or array or a tensor brings its own dtype, promoted with
+    the others', as in PyTorch:
+
+    >>> infer_dtype([numpy.float64(1.5), 2]), infer_dtype([numpy.int32(1)])
+    (dtype('float64'), dtype('int32'))
+    """
+    if isinstance(data, (list, tuple)) and not _python_numbers_only(data):
+        return _promoted_item_dtype(data)
     kind = numpy.asarray(data).dtype.kind
     if kind == "f":
         return _default_float
@@ -60,6 +69,35 @@ def infer_dtype(data):
     if kind == "b":
         return bool_
     raise TypeError(f"cannot make a tensor from data of type {type(data).__name__}")
+
+
+def _python_numbers_only(data):
+    """Whether nested lists hold Python numbers only (the common case, checked a row at
+    a time at C speed: one set of the types in each row)."""
+    rows = [data]
+    while rows:
+        row = rows.pop()
+        types = set(map(type, row))
+        nested = types & {list, tuple}
+        if nested:
+            rows.extend(item for item in row if type(item) in nested)
+        if not types - nested <= {float, int, bool}:
+            return False
+    return True
+
+
+def _promoted_item_dtype(items):
+    """The promoted dtype of nested items: a Python number counts as infer_dtype gives
+    it, anything with a dtype (NumPy scalar or array, tensor) as its dtype."""
+    result = None
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            own = _promoted_item_dtype(item)
+        else:
+            own = item.dtype if hasattr(item, "dtype") else infer_dtype(item)
+        if own is not None:
+            result = own if result is None else promote_types(result, own)
+    return result
 
 
 # --- type promotion: PyTorch's rules, in one place ------------------------------------

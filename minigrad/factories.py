@@ -116,20 +116,46 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must not be zero")
+    if (end - start) * step < 0:  # as PyTorch; NumPy gives an empty array
+        raise RuntimeError(
+            f"arange: start={start}, end={end} and step={step}: the step goes away from "
+            "end (upper bound and lower bound inconsistent with step sign)"
+        )
     if dtype is None:
         dtype = dtypes.infer_dtype([start, end, step])
+    elif dtypes.as_dtype(dtype).kind in "iu" and any(v != int(v) for v in (start, end, step)):
+        # PyTorch truncates some of them (int64 and int32 differently); NumPy steps in floats
+        raise ValueError(
+            f"arange: an integer dtype ({dtype}) needs whole numbers for start, end and "
+            f"step, got {start}, {end}, {step}; make the float range and convert it: "
+            "arange(...).long()"
+        )
     return _new(lambda b, dt: b.xp.arange(start, end, step, dtype=dt), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included.
 
+    PyTorch's formula, in float64: the first half counts up from ``start``, the second
+    down from ``end``; an integer dtype truncates them toward zero (NumPy's linspace
+    rounds down: -1.17 gave -2 where PyTorch gives -1).
+
     >>> linspace(0, 1, 3).tolist()
     [0.0, 0.5, 1.0]
+    >>> import minigrad
+    >>> linspace(-2, 3, 7, dtype=minigrad.int64).tolist()
+    [-2, -1, 0, 0, 1, 2, 3]
     """
-    return _new(
-        lambda b, dt: b.xp.linspace(start, end, steps, dtype=dt), dtype, device, requires_grad
-    )
+
+    def make(backend, dtype):
+        xp = backend.xp
+        i = xp.arange(steps, dtype=xp.float64)
+        step = (end - start) / max(steps - 1, 1)
+        first_half = i < max(steps // 2, 1)  # steps=1: start alone, as in PyTorch
+        values = xp.where(first_half, start + step * i, end - step * (steps - 1 - i))
+        return values.astype(dtype)
+
+    return _new(make, dtype, device, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:

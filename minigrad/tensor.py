@@ -250,10 +250,20 @@ class Tensor:
         return Clone.apply(self)
 
     def astype(self, dtype) -> Tensor:
-        """This tensor converted to ``dtype``; differentiable between float types."""
+        """This tensor converted to ``dtype``; differentiable between float types.
+
+        An integer or bool result is a constant, as in PyTorch: no gradient flows back
+        through it (the conversion is flat between whole numbers).
+
+        >>> x = Tensor([1.5, 2.5], requires_grad=True)
+        >>> x.astype(dtypes.float64).requires_grad, x.astype(dtypes.int64).requires_grad
+        (True, False)
+        """
         dtype = dtypes.as_dtype(dtype)
         if dtype == self.dtype:
             return self
+        if dtype.kind not in "fc":
+            return self._wrap(self.data.astype(dtype))
         return Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
@@ -409,7 +419,7 @@ class Tensor:
 
     def __setitem__(self, key, value):
         def update(a, v):
-            raw = _raw_key(key, self)
+            raw = _raw_key(_list_as_tuple(key) if type(key) is list else key, self)
             split = I.ints_first(raw)
             if split is None:
                 a[raw] = v
@@ -710,9 +720,13 @@ class Tensor:
 
         >>> Tensor([True, True]).sum(dtype=dtypes.float32).item()
         2.0
+        >>> Tensor([1, 2]).sum(dtype=dtypes.int32).dtype
+        dtype('int32')
         """
-        x = self if dtype is None else self.astype(dtype)
-        return R.Sum.apply(x, dim=dim, keepdim=keepdim)
+        if dtype is None:
+            return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+        # Sum counts integers in int64: back to the dtype asked for (the same wrapped value)
+        return R.Sum.apply(self.astype(dtype), dim=dim, keepdim=keepdim).astype(dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self if dtype is None else self.astype(dtype)
@@ -800,13 +814,15 @@ class Tensor:
         >>> Tensor([1, 2, 3]).cumsum(0).tolist()
         [1, 3, 6]
         """
-        x = self if dtype is None else self.astype(dtype)
-        return C.Cumsum.apply(x, dim=dim)
+        if dtype is None:
+            return C.Cumsum.apply(self, dim=dim)
+        return C.Cumsum.apply(self.astype(dtype), dim=dim).astype(dtype)  # as sum's dtype
 
     def cumprod(self, dim, dtype=None):
         """Running products along ``dim``: y_i = x_0 * ... * x_i."""
-        x = self if dtype is None else self.astype(dtype)
-        return C.Cumprod.apply(x, dim=dim)
+        if dtype is None:
+            return C.Cumprod.apply(self, dim=dim)
+        return C.Cumprod.apply(self.astype(dtype), dim=dim).astype(dtype)  # as sum's dtype
 
     def sort(self, dim=-1, descending=False, stable=False):
         return Sort.sort(self, dim, descending, stable)
@@ -830,9 +846,18 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim`` to ``end_dim`` (both included) into one.
+
+        >>> Tensor([[[1.0, 2.0]], [[3.0, 4.0]]]).flatten(1).shape
+        (2, 2)
+        """
+        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
+        if start > end:
+            raise RuntimeError(
+                f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})"
+            )
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def permute(self, *dims):
@@ -854,7 +879,7 @@ class Tensor:
         return self.reshape([n for i, n in enumerate(self.shape) if not (i in dims and n == 1)])
 
     def unsqueeze(self, dim):
-        dim = dim % (self.ndim + 1)
+        dim = R._single_dim(dim, self.ndim + 1, "unsqueeze")  # the new dim's place
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def expand(self, *sizes):
@@ -882,6 +907,7 @@ class Tensor:
 
     def split(self, split_size_or_sections, dim=0):
         """Cut into pieces along ``dim``: of one size each, or of the sizes given."""
+        dim = self._dim(dim, "split")
         n = self.shape[dim]
         if isinstance(split_size_or_sections, int):
             step = split_size_or_sections
@@ -891,14 +917,13 @@ class Tensor:
             if sum(sizes) != n:
                 raise RuntimeError(f"split: sizes {sizes} do not add up to {n} along dim {dim}")
         pieces, start = [], 0
-        dim = dim % self.ndim
         for size in sizes:
             pieces.append(self[(slice(None),) * dim + (slice(start, start + size),)])
             start += size
         return tuple(pieces)
 
     def chunk(self, chunks, dim=0):
-        n = self.shape[dim]
+        n = self.shape[self._dim(dim, "chunk")]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def flip(self, *dims):
@@ -943,6 +968,8 @@ class Tensor:
 
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
+        if type(key) is list:
+            key = _list_as_tuple(key)
         key = _raw_key(key, self)
         split = I.ints_first(key)
         if split is not None:  # ints and index arrays: the ints first, as in PyTorch
@@ -965,7 +992,7 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).index_select(1, Tensor(0)).tolist()
         [[1.0], [3.0]]
         """
-        dim = dim % self.ndim
+        dim = self._dim(dim, "index_select")
         index = self._backend.asarray(_raw_key(index, self))
         if index.ndim > 1:
             raise IndexError(
@@ -1147,12 +1174,35 @@ def _raw_key(key, tensor):
                 f"{tensor.device} (in x[index], gather, index_select, Embedding): move it "
                 f"with .to('{tensor.device}')"
             )
-        return key.data
+        return _not_uint8(key.data)
     if isinstance(key, list):
         return tensor._backend.asarray(key)
     if hasattr(key, "shape") and not isinstance(key, (int, slice)):
-        return tensor._backend.asarray(key)
+        return _not_uint8(tensor._backend.asarray(key))
     return key
+
+
+def _list_as_tuple(key):
+    """A short list (under 32 items) that holds a list, a tuple, an array, a tensor, a
+    slice, None or ``...`` indexes as the tuple of its items, as in PyTorch (NumPy's rule
+    before 1.23): ``x[[rows, cols]]`` is ``x[rows, cols]``, ``x[[[0, 1]]]`` is
+    ``x[[0, 1]]``. NumPy 2 reads such a list as one index array."""
+    index_like = (list, tuple, Tensor, slice, numpy.ndarray, type(None), type(Ellipsis))
+    if len(key) < 32 and any(isinstance(k, index_like) for k in key):
+        return tuple(key)
+    return key
+
+
+def _not_uint8(index):
+    """A uint8 index means a mask to PyTorch (deprecated, in x[...]) but positions to
+    NumPy: neither reading would be what the other library gives, so ask which."""
+    if index.dtype == dtypes.uint8:
+        raise IndexError(
+            "indexing with a uint8 tensor: PyTorch reads it as a boolean mask (deprecated), "
+            "NumPy as positions; say which: index.bool() for a mask, index.long() for "
+            "positions"
+        )
+    return index
 
 
 def _check_numbers(data):

@@ -249,8 +249,9 @@ def pad(input, pad, mode: str = "constant", value=None):
         positions = xp.arange(-lo, n + hi)
         if mode == "replicate":
             positions = xp.clip(positions, 0, n - 1)
-        elif mode == "circular":
-            positions = positions % n
+        elif mode == "circular":  # a negative pad crops first; the rest wraps around what is left
+            start = max(-lo, 0)
+            positions = start + (positions - start) % (n - start - max(-hi, 0))
         else:  # reflect: mirror around the first and last element, without repeating them
             positions = xp.abs(positions)
             positions = xp.where(positions > n - 1, 2 * (n - 1) - positions, positions)
@@ -803,8 +804,13 @@ def _mask_as_bias(mask, like, masked_when):
         return None
     if not isinstance(mask, Tensor):
         mask = like._wrap(like._backend.asarray(mask))
-    if mask.dtype.kind != "b":
+    if mask.dtype.kind == "f":
         return mask
+    if mask.dtype.kind != "b":  # a 0/1 integer mask would be added to the scores as numbers
+        raise TypeError(
+            f"attention: a mask must be boolean or floating (added to the scores), got "
+            f"{mask.dtype}; PyTorch refuses integer masks too: convert it with mask.bool()"
+        )
     xp = like.xp
     blocked = mask.data if masked_when else ~mask.data
     return like._wrap(xp.where(blocked, -math.inf, 0.0).astype(like.dtype))

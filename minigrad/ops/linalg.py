@@ -77,11 +77,11 @@ class Matmul(Function):
         # Make both operands at least 2-D, as matmul itself does.
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        g2 = grad
-        if a.ndim == 1:
-            g2 = g2.unsqueeze(-2)
+        g2 = grad  # its dims back: b's first (a 0-d grad of vector @ vector has no dim -2)
         if b.ndim == 1:
             g2 = g2.unsqueeze(-1)
+        if a.ndim == 1:
+            g2 = g2.unsqueeze(-2)
         grad_a = grad_b = None
         if da:
             grad_a = sum_to_shape(g2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)

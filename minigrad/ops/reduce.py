@@ -64,7 +64,9 @@ def _single_dim(dim, ndim, op):
         several = {"max": "amax", "min": "amin"}.get(op)
         hint = f"; {several}(dim={dim!r}) reduces over several dims" if several else ""
         raise TypeError(f"{op}: dim must be one int, got {dim!r}{hint}")
-    dims = normalize_dims(dim, ndim, op)
+    if -ndim <= dim < ndim:  # the common case, quickly (unsqueeze and permute call this)
+        return dim % ndim
+    dims = normalize_dims(dim, ndim, op)  # raises PyTorch's error; () for a 0-d tensor
     return dims[0] if dims else None
 
 

@@ -7,7 +7,11 @@ padding and concatenation, summing over the copies undoes tiling.
 
 from __future__ import annotations
 
+import functools
+
 from minigrad.autograd.function import Function
+from minigrad.dtypes import promote_types
+from minigrad.ops.reduce import _single_dim
 
 
 def infer_shape(shape, numel, op="reshape"):
@@ -50,7 +54,8 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, *, dims):
-        dims = tuple(d % x.ndim for d in dims) if x.ndim else tuple(dims)
+        if x.ndim:
+            dims = tuple(_single_dim(d, x.ndim, "permute") for d in dims)
         if sorted(dims) != list(range(x.ndim)):
             raise RuntimeError(
                 f"permute: dims {dims} are not a permutation of the {x.ndim} axes of a "
@@ -159,7 +164,9 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
-    dim = dim % max(ndim, 1)
+    dim = _single_dim(dim, max(ndim, 1), "cat")
+    common = functools.reduce(promote_types, [t.dtype for t in tensors])  # as PyTorch:
+    tensors = [t if t.dtype == common else t.astype(common) for t in tensors]  # int, f32: f32
     for i, t in enumerate(tensors):
         if t.ndim != ndim or t.shape[:dim] + t.shape[dim + 1 :] != (
             tensors[0].shape[:dim] + tensors[0].shape[dim + 1 :]
@@ -185,4 +192,5 @@ def stack(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise RuntimeError(f"stack: tensor {i} has shape {t.shape}, expected {shape}")
-    return cat([t.unsqueeze(dim) for t in tensors], dim=dim % (len(shape) + 1))
+    dim = _single_dim(dim, len(shape) + 1, "stack")  # the new dim's place
+    return cat([t.unsqueeze(dim) for t in tensors], dim=dim)

@@ -24,12 +24,16 @@ To resume, build the model, the optimizer and the scheduler as at the start and
 ``load_state_dict`` each: the scheduler's ``load_state_dict`` also writes the lr
 it had reached back into the optimizer, whatever the order of the loads.
 
-Every schedule here is computed in *closed form*, as a function of the epoch
-(``lr_at(epoch)``). PyTorch computes most of them recursively, multiplying the
-previous lr by a factor; when nothing else touches ``lr`` the two agree at every
-epoch (up to rounding), and the closed form is the one a reader can check by hand.
-``ReduceLROnPlateau`` is the exception: it reacts to a metric, so it has no
-closed form.
+Every schedule has a *closed form*, the lr as a function of the epoch
+(``lr_at(epoch)``), the one a reader can check by hand. ``step()`` moves the lr on
+as PyTorch does, from the lr the optimizer holds now (``_next_lrs``): the schedules
+that multiply the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR) multiply it by
+the change of their closed form from one epoch to the next, CosineAnnealingLR takes
+PyTorch's recursive step, LambdaLR and OneCycleLR set their closed form. When
+nothing else touches ``lr`` this is ``lr_at(epoch)`` at every epoch (up to
+rounding); two schedulers stepped one after the other multiply, as PyTorch's
+documentation shows for chaining, and an lr changed by hand stays changed.
+``ReduceLROnPlateau`` reacts to a metric, so it has no closed form.
 
 ``state_dict()`` returns plain numbers, strings and lists (JSON-friendly): no
 functions are stored, so ``LambdaLR`` stores none of its lambdas.
@@ -105,15 +109,28 @@ class LRScheduler:
             self.last_epoch = 0
             self._last_lr = [group["lr"] for group in groups]
         else:
-            self.step()  # the initial step: epoch 0 (or the epoch after last_epoch)
+            self._go_to(last_epoch + 1)  # the initial step: epoch 0 (or the one after)
 
     def lr_at(self, epoch: int) -> list[float]:
         """The learning rate of each param group at ``epoch`` (the closed form)."""
         raise NotImplementedError(f"{type(self).__name__} must define lr_at(epoch)")
 
     def step(self) -> None:
-        """Move the schedule on by one epoch and write the new lr into the optimizer."""
-        self._go_to(self.last_epoch + 1)
+        """Move the schedule on by one epoch: the new lr, from the optimizer's lr now."""
+        self.last_epoch += 1
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        self._set_lrs(self._next_lrs(lrs, self.last_epoch))
+
+    def _next_lrs(self, lrs, epoch):
+        """The lrs at ``epoch`` from the lrs before it (PyTorch's recursive step): a
+        schedule that multiplies the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR)
+        multiplies it by the change of its closed form. An lr nothing else has changed
+        (still the closed form's) takes the closed form's next value, exactly."""
+        before, after = self.lr_at(epoch - 1), self.lr_at(epoch)
+        return [
+            new if lr == old or not old else lr * new / old
+            for lr, old, new in zip(lrs, before, after)
+        ]
 
     def _go_to(self, epoch: int) -> None:
         self.last_epoch = epoch
@@ -254,6 +271,21 @@ class CosineAnnealingLR(LRScheduler):
         cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2  # from 1 down to 0
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
+    def _next_lrs(self, lrs, epoch):
+        """PyTorch's recursive form: the distance to eta_min shrinks by the cosine's ratio;
+        one epoch past each minimum (where that ratio is 0 / 0) it adds the closed form's
+        first step up, from the base lr, whatever other schedules did to the lr."""
+        T, eta = self.T_max, self.eta_min
+        before, after = self.lr_at(epoch - 1), self.lr_at(epoch)
+        if (epoch - 1 - T) % (2 * T) == 0:
+            rise = (1 - math.cos(math.pi / T)) / 2
+            steps = [lr + (base - eta) * rise for lr, base in zip(lrs, self.base_lrs)]
+        else:
+            ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
+            steps = [eta + (lr - eta) * ratio for lr in lrs]
+        # an lr nothing else has changed takes the closed form's next value, exactly
+        return [new if lr == old else step for lr, old, new, step in zip(lrs, before, after, steps)]
+
 
 class LinearLR(LRScheduler):
     """Scale the lr by a factor that moves linearly from ``start_factor`` to ``end_factor``.
@@ -327,6 +359,9 @@ class LambdaLR(LRScheduler):
 
     def lr_at(self, epoch):
         return [base * fn(epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+
+    def _next_lrs(self, lrs, epoch):
+        return self.lr_at(epoch)  # as PyTorch's: base_lr * lr_lambda(epoch), whatever lrs were
 
 
 class OneCycleLR(LRScheduler):
@@ -438,6 +473,10 @@ class OneCycleLR(LRScheduler):
             self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
             for group in self.optimizer.param_groups
         ]
+
+    def step(self) -> None:
+        """The next step of the cycle: its lr (and momentum), whatever the lr was."""
+        self._go_to(self.last_epoch + 1)
 
     def _go_to(self, epoch: int) -> None:
         super()._go_to(epoch)
@@ -606,7 +645,7 @@ class SequentialLR(_Composite):
             group["lr"] = group["initial_lr"]
         for scheduler in schedulers:
             scheduler.last_epoch -= 1
-        schedulers[0].step()
+        schedulers[0]._go_to(schedulers[0].last_epoch + 1)  # its initial step again
         self._last_lr = schedulers[0].get_last_lr()
 
     def step(self) -> None:
@@ -627,12 +666,17 @@ class SequentialLR(_Composite):
 
 
 class ChainedScheduler(_Composite):
-    """Run several schedules at once: their factors multiply.
+    """Run several schedules at once: each step, every schedule in turn steps the lr the
+    one before it left, as PyTorch's ChainedScheduler does (the same as calling their
+    ``step()`` one after the other).
 
+    For the schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR,
+    LinearLR) their factors multiply:
     ``lr(epoch) = base_lr * (lr_1(epoch) / base_lr) * (lr_2(epoch) / base_lr) * ...``
-    for the schedulers' own ``lr_k``: what PyTorch's ChainedScheduler gives for the
-    schedules that multiply the lr (StepLR, MultiStepLR, ExponentialLR, LinearLR).
-    A warm-up and a decay at once:
+    for the schedulers' own ``lr_k``. CosineAnnealingLR steps PyTorch's recursive form
+    (which moves the lr toward ``eta_min``, not by a factor), and LambdaLR and
+    OneCycleLR set their own lr, dropping what the schedules before them did. A
+    warm-up and a decay at once:
 
     >>> import minigrad
     >>> from minigrad.optim import SGD
@@ -660,6 +704,13 @@ class ChainedScheduler(_Composite):
         for scheduler in self._schedulers:  # their epochs move on with this one's
             scheduler.last_epoch = epoch
         super()._go_to(epoch)
+
+    def step(self) -> None:
+        """Step each schedule in turn, from the lr the one before it left."""
+        self.last_epoch += 1
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def lr_at(self, epoch):
         lrs = list(self.base_lrs)

@@ -303,3 +303,23 @@ def test_multihead_self_attention_packed_gradients_match_finite_differences():
     b = mha.in_proj_bias.detach().requires_grad_()
     assert gradcheck(attend, [x, w, b], name="MultiheadAttention, packed self-attention")
     assert gradgradcheck(attend, [x, w, b], name="MultiheadAttention, packed self-attention")
+
+
+@pytest.mark.parametrize("dtype", [minigrad.int64, minigrad.uint8])
+def test_integer_masks_are_refused_as_pytorch_refuses_them(dtype):
+    """Was: a 0/1 integer mask added to the scores as numbers (1 where a key should be
+    left out, so nothing was left out), silently; PyTorch raises for an integer
+    attn_mask or key_padding_mask in MultiheadAttention and in
+    scaled_dot_product_attention."""
+    x = minigrad.randn(3, 1, 4)
+    mha = MultiheadAttention(4, 2)
+    padding = minigrad.tensor([[0, 0, 1]], dtype=dtype)
+    with pytest.raises(TypeError, match=f"boolean or floating.*got {dtype}.*mask.bool()"):
+        mha(x, x, x, key_padding_mask=padding)
+    with pytest.raises(TypeError, match="boolean or floating"):
+        mha(x, x, x, attn_mask=minigrad.zeros(3, 3, dtype=dtype))
+    q = minigrad.randn(1, 3, 4)
+    with pytest.raises(TypeError, match="boolean or floating"):
+        scaled_dot_product_attention(q, q, q, attn_mask=minigrad.ones(3, 3, dtype=dtype))
+    out, _ = mha(x, x, x, key_padding_mask=padding.bool())  # the boolean mask works
+    assert out.shape == (3, 1, 4)

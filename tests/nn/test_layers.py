@@ -442,6 +442,23 @@ def test_pad_modes_by_hand_and_gradcheck(mode):
     assert gradcheck(lambda t: F.pad(t, (1, 2, 2, 1), mode=mode), [y], name=f"pad {mode}")
 
 
+@pytest.mark.parametrize(
+    "pad, expected",
+    [
+        ((-1, 2), [1.0, 2.0, 3.0, 4.0, 1.0, 2.0]),
+        ((2, -1), [2.0, 3.0, 0.0, 1.0, 2.0, 3.0]),
+        ((-2, -1), [2.0, 3.0]),
+    ],
+)
+def test_circular_pad_with_a_negative_side_crops_first_as_pytorch(pad, expected):
+    """Was: the wrap-around took the cropped elements too (pad (-1, 2) of [0, 1, 2, 3, 4]
+    gave [1, 2, 3, 4, 0, 1]); PyTorch crops first and wraps around what is left,
+    [1, 2, 3, 4] -> [1, 2, 3, 4, 1, 2]."""
+    x = minigrad.arange(5.0, requires_grad=True)[None]
+    out = F.pad(x, pad, mode="circular")
+    assert out.tolist() == [expected]
+
+
 # --- float32 stays float32 ----------------------------------------------------------------
 
 FLOAT32_CASES = {

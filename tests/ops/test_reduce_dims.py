@@ -151,3 +151,32 @@ def test_an_empty_tuple_of_dims_reduces_over_all_as_pytorch(name):
         got = getattr(x, name)(dim=empty)
         assert got.shape == () and got.item() == pytest.approx(everything)
     assert getattr(x, name)(dim=(), keepdim=True).shape == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "name, reduce",
+    [
+        ("sum", lambda x, dtype: x.sum(dtype=dtype)),
+        ("sum dim", lambda x, dtype: x.sum(0, dtype=dtype)),
+        ("minigrad.sum", lambda x, dtype: minigrad.sum(x, dtype=dtype)),
+        ("cumsum", lambda x, dtype: x.cumsum(0, dtype=dtype)),
+        ("cumprod", lambda x, dtype: x.cumprod(0, dtype=dtype)),
+    ],
+)
+@pytest.mark.parametrize("source", ["int64", "uint8", "bool", "float32"])
+def test_an_int32_dtype_asked_for_is_the_result_dtype(name, reduce, source):
+    """Was int64 whatever dtype was asked for (x.sum(dtype=int32) gave int64: the input
+    was converted to int32 and then summed in int64); PyTorch gives int32."""
+    x = minigrad.tensor(numpy.array([1, 2, 3]).astype(source))
+    got = reduce(x, minigrad.int32)
+    expected = {"cumprod": [1, 2, 6], "cumsum": [1, 3, 6]}.get(name, 6)
+    if source == "bool":
+        expected = {"cumprod": [1, 1, 1], "cumsum": [1, 2, 3]}.get(name, 3)
+    assert got.dtype == minigrad.int32
+    assert got.tolist() == expected
+
+
+def test_an_int32_sum_wraps_around_as_int32():
+    big = minigrad.tensor([2**31 - 1, 1], dtype=minigrad.int32)
+    assert big.sum(dtype=minigrad.int32).item() == -(2**31)  # int32 arithmetic, as PyTorch
+    assert big.sum().item() == 2**31  # by default integers sum in int64

@@ -356,3 +356,82 @@ def test_module_exports():
         "LRScheduler",
     ]:
         assert hasattr(lr_scheduler, name)
+
+
+def one_group(lr=1.0):
+    return SGD([minigrad.tensor(np.zeros(2), requires_grad=True)], lr=lr)
+
+
+def test_chained_cosine_steps_pytorchs_recursive_form():
+    """Was the product of the closed forms: after MultiStepLR's 0.1 at epoch 2, the
+    cosine's rise past T_max stayed scaled by 0.1 ([1, 0.5, 0, 0.05, 0.1]). PyTorch's
+    cosine step adds its first step up from the base lr (0 + 1 * (1 - cos(pi/2)) / 2 =
+    0.5 at epoch 3), then doubles it ((1 + cos 2pi) / (1 + cos 3pi/2) = 2): 1.0."""
+    opt = one_group()
+    chained = ChainedScheduler([MultiStepLR(opt, [2], 0.1), CosineAnnealingLR(opt, T_max=2)])
+    got = [lr[0] for lr in lr_sequence(chained, 5)]
+    assert got == pytest.approx([1.0, 0.5, 0.0, 0.5, 1.0], abs=1e-12)
+
+
+def test_chained_cosine_with_eta_min_moves_the_distance_to_eta_min():
+    """PyTorch: eta + (lr - eta) * ratio, not lr * ratio: with ExponentialLR(0.5) first
+    and eta_min = 0.2, epoch 1 is 0.2 + (0.5 - 0.2) * (1 + cos(pi/4)) / 2 (was the
+    product of closed forms, 0.5 * (0.2 + 0.8 * (1 + cos(pi/4)) / 2))."""
+    opt = one_group()
+    cosine = CosineAnnealingLR(opt, T_max=4, eta_min=0.2)
+    chained = ChainedScheduler([ExponentialLR(opt, 0.5), cosine])
+    got = lr_sequence(chained, 2)[1][0]
+    assert got == pytest.approx(0.2 + 0.3 * (1 + math.cos(math.pi / 4)) / 2, abs=1e-12)
+
+
+def test_chained_lambda_sets_its_own_lr_as_pytorchs():
+    """PyTorch's LambdaLR sets base_lr * lr_lambda(epoch), dropping what the schedules
+    before it in the chain did: [1, 1/2, 1/3, 1/4] after ExponentialLR(0.5); was the
+    product 0.5^epoch / (epoch + 1) ([1, 1/4, 1/12, 1/32])."""
+    opt = one_group()
+    lam = LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+    chained = ChainedScheduler([ExponentialLR(opt, 0.5), lam])
+    got = [lr[0] for lr in lr_sequence(chained, 4)]
+    assert got == pytest.approx([1.0, 1 / 2, 1 / 3, 1 / 4], abs=1e-12)
+
+
+def test_schedulers_stepped_one_after_the_other_multiply_as_pytorchs_docs_show():
+    """PyTorch's documentation chains schedulers by stepping them back to back; each
+    steps the lr the other left: 0.9^epoch * 0.1^(milestones passed). Was: each step
+    wrote its own closed form, so the last one stepped won ([1, 1, 0.1, 0.1, 0.01])."""
+    opt = one_group()
+    decay = ExponentialLR(opt, gamma=0.9)
+    drops = MultiStepLR(opt, milestones=[3, 5], gamma=0.1)
+    lrs = []
+    for _ in range(7):
+        decay.step()
+        drops.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    want = [0.9**e * 0.1 ** sum(e >= m for m in (3, 5)) for e in range(1, 8)]
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make, after",
+    [
+        (lambda opt: StepLR(opt, step_size=3, gamma=0.5), [0.2, 0.1]),
+        (lambda opt: ExponentialLR(opt, gamma=0.5), [0.1, 0.05]),
+        (
+            lambda opt: CosineAnnealingLR(opt, T_max=4),
+            [0.2 / (1 + 2**-0.5), 0.2 / (1 + 2**-0.5) * (1 - 2**-0.5)],
+        ),
+    ],
+)
+def test_an_lr_changed_by_hand_stays_changed_as_in_pytorch(make, after):
+    """PyTorch steps these schedules from the optimizer's lr, so a change by hand (here
+    to 0.2 after epoch 1) carries on. Was: the next step wrote the closed form back
+    (StepLR: 1.0 at epoch 2, 0.5 at epoch 3)."""
+    opt = one_group()
+    scheduler = make(opt)
+    scheduler.step()
+    opt.param_groups[0]["lr"] = 0.2
+    lrs = []
+    for _ in range(2):
+        scheduler.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(lrs, after, rtol=1e-12, atol=1e-15)

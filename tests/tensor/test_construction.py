@@ -105,3 +105,65 @@ def test_repr_reads_like_pytorch():
     x = minigrad.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<Mul>)"
     assert "dtype=minigrad.float64" in repr(minigrad.tensor([1.0], dtype=minigrad.float64))
+
+
+def test_linspace_with_an_integer_dtype_truncates_toward_zero_as_pytorch():
+    """Was NumPy's linspace, which rounds down: linspace(-2, 3, 7, dtype=int64) gave
+    [-2, -2, -1, 0, 1, 2, 3]; PyTorch truncates the values -2, -1.17, -0.33, 0.5, 1.33,
+    2.17, 3 toward zero: [-2, -1, 0, 0, 1, 2, 3]."""
+    got = minigrad.linspace(-2, 3, 7, dtype=minigrad.int64)
+    assert got.dtype == minigrad.int64 and got.tolist() == [-2, -1, 0, 0, 1, 2, 3]
+    assert minigrad.linspace(3, -3, 4, dtype=minigrad.int32).tolist() == [3, 1, -1, -3]
+
+
+def test_linspace_values_and_edges():
+    assert minigrad.linspace(0, 1, 1).tolist() == [0.0]  # one step: start, as PyTorch
+    assert minigrad.linspace(0, 1, 0).shape == (0,)
+    got = minigrad.linspace(-2, 3, 7)
+    assert got.dtype == minigrad.float32
+    numpy.testing.assert_allclose(got.numpy(), numpy.arange(7) * 5 / 6 - 2, rtol=1e-6)
+    assert got[0].item() == -2.0 and got[-1].item() == 3.0  # both ends exact
+
+
+def test_arange_with_the_step_away_from_end_raises_as_pytorch():
+    """Was NumPy's empty array for arange(5, 1); PyTorch raises a RuntimeError."""
+    with pytest.raises(RuntimeError, match="start=5, end=1 and step=1"):
+        minigrad.arange(5, 1)
+    with pytest.raises(RuntimeError, match="step goes away from end"):
+        minigrad.arange(0, 3, -1)
+    assert minigrad.arange(3, 3).shape == (0,)  # an empty range is fine
+    assert minigrad.arange(3, 0, -1).tolist() == [3, 2, 1]
+
+
+def test_arange_with_an_integer_dtype_and_fractional_bounds_raises():
+    """Was NumPy's float steps cast to integers (arange(0, 2, 0.5, dtype=int64) gave
+    [0, 0, 1, 1]); PyTorch truncates the step to 0 and raises for int64, gives -1 seven
+    times for arange(-1, 1, 0.3, dtype=int32). Neither is a range: a clear error."""
+    with pytest.raises(ValueError, match=r"needs whole numbers .* got 0, 2, 0.5"):
+        minigrad.arange(0, 2, 0.5, dtype=minigrad.int64)
+    with pytest.raises(ValueError, match="arange"):
+        minigrad.arange(0.5, 3, dtype=minigrad.int32)
+    got = minigrad.arange(0.0, 4.0, 2.0, dtype=minigrad.int64)  # whole floats are fine
+    assert got.dtype == minigrad.int64 and got.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        ([numpy.float64(1.5), 2], minigrad.float64),
+        ([numpy.array([1.5]), numpy.array([2.5])], minigrad.float64),
+        ([[numpy.float64(1.0)], [2.0]], minigrad.float64),
+        ([minigrad.tensor(1.5, dtype=minigrad.float64), 2.0], minigrad.float64),
+        ([numpy.int32(1)], minigrad.int32),
+        ([True, numpy.int32(1)], minigrad.int32),  # bool and int32: int32
+        ([numpy.int32(1), 2], minigrad.int64),  # a Python int counts as int64
+        ([2.5, numpy.int32(1)], minigrad.float32),  # a Python float as the default float
+        ([numpy.float32(1.0), 2.0], minigrad.float32),
+        ([[1, 2], [3, 4.5]], minigrad.float32),  # Python numbers only: as before
+    ],
+)
+def test_numpy_scalars_arrays_and_tensors_in_a_list_bring_their_dtype_as_pytorch(data, dtype):
+    """Was: a list's dtype from its category alone (tensor([numpy.float64(1.5), 2]) and
+    a list of float64 arrays gave float32, tensor([numpy.int32(1)]) int64); PyTorch
+    promotes the dtypes of the items: float64, float64, int32."""
+    assert minigrad.tensor(data).dtype == dtype

@@ -267,3 +267,66 @@ def test_flip_is_a_copy_as_pytorch():
     y[0, 0] = -1.0
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert y.tolist() == [[-1.0, 14.0], [11.0, 12.0]]
+
+
+@pytest.mark.parametrize("wrap", [minigrad.tensor, numpy.asarray])
+def test_a_uint8_index_asks_whether_it_is_a_mask_or_positions(wrap):
+    """Was: read as positions, NumPy's way (x[[1, 0, 1] as uint8] gave rows 1, 0, 1, shape
+    (3, 2)); PyTorch reads a uint8 index as a boolean mask (deprecated; rows 0 and 2,
+    shape (2, 2)). Neither is what the other gives: an IndexError says how to choose."""
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    index = wrap(numpy.array([1, 0, 1], dtype=numpy.uint8))
+    with pytest.raises(IndexError, match=r"uint8.*index.bool\(\) for a mask"):
+        x[index]
+    with pytest.raises(IndexError, match="uint8"):
+        x[index] = 0.0
+    assert x[minigrad.tensor([True, False, True])].tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    assert x[minigrad.tensor([1, 0, 1])].tolist() == [[3.0, 4.0], [1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ([[0, 1], [2, 0]], [2.0, 4.0]),  # x[[0, 1], [2, 0]]: elements (0, 2) and (1, 0)
+        ([(0, 1), (1, 2)], [1.0, 6.0]),
+        ([numpy.array([0, 1]), numpy.array([1, 2])], [1.0, 6.0]),
+        ([minigrad.tensor([0, 1]), minigrad.tensor([1, 2])], [1.0, 6.0]),
+        ([minigrad.tensor(1), minigrad.tensor(2)], 6.0),  # x[1, 2]
+        ([[0, 1]], [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]),  # x[[0, 1]]
+        ([slice(0, 2), 1], [1.0, 5.0]),
+        ([0, 1], [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]),  # plain ints: rows
+    ],
+)
+def test_a_list_holding_sequences_indexes_as_a_tuple_as_pytorch(key, expected):
+    """Was NumPy 2's reading, one index array: x[[[0, 1], [2, 0]]] gave rows 0, 1, 2, 0
+    (shape (2, 2, 4)), x[[tensor(1), tensor(2)]] rows 1 and 2. PyTorch reads a short
+    list holding a sequence, tensor, slice, None or ... as a tuple: x[[0, 1], [2, 0]]."""
+    x = minigrad.arange(12.0).reshape(3, 4)
+    assert x[key].tolist() == expected
+    y = minigrad.zeros(3, 4)
+    y[key] = 1.0
+    assert y.sum().item() == numpy.size(expected)
+
+
+@pytest.mark.parametrize("convert", ["long", "int", "bool", "astype int32"])
+def test_a_conversion_to_integers_or_bool_carries_no_gradient_as_pytorch(convert):
+    """Was: x.long() stayed in the graph (requires_grad True, the cast's backward passed
+    gradients through), so (x * x.long()).sum() gave x.grad = [2, 4] for x = [1.5, 2.5]
+    (1 + 1 and 2 + 2: the product rule through the cast); PyTorch's integer result is a
+    constant: x.grad = x.long() = [1, 2]."""
+    x = minigrad.tensor([1.5, 2.5], requires_grad=True)
+    as_int = {
+        "long": lambda t: t.long(),
+        "int": lambda t: t.int(),
+        "bool": lambda t: t.bool(),
+        "astype int32": lambda t: t.astype(minigrad.int32),
+    }[convert](x)
+    assert not as_int.requires_grad and as_int.grad_fn is None
+    (x * as_int).sum().backward()
+    assert x.grad.tolist() == as_int.float().tolist()
+
+
+def test_a_conversion_between_floats_keeps_the_gradient():
+    x = minigrad.tensor([1.5, 2.5], requires_grad=True)
+    (x.double() * 2).sum().backward()
+    assert x.grad.dtype == minigrad.float32 and x.grad.tolist() == [2.0, 2.0]
