@@ -622,8 +622,16 @@ def _refuse_learning_rates_set_inside(optimizers, before):
 
 
 def _state_layout(optimizers) -> list:
-    """Which parameters have optimizer state, and which entries: a first step changes it."""
-    return [[(id(p), tuple(state)) for p, state in o.state.items()] for o in optimizers]
+    """Which parameters have optimizer state, and which entries, each a number or an array:
+    a first step changes it, and so does the first step after a restore (Adam's step count
+    comes back from a state dict as a number, which the step makes an array again)."""
+    return [
+        [
+            (id(p), tuple([(k, hasattr(v, "shape")) for k, v in state.items()]))
+            for p, state in o.state.items()
+        ]
+        for o in optimizers
+    ]
 
 
 def _untrace(touched, optimizers, modules, seen) -> list:

@@ -272,3 +272,37 @@ def test_a_state_reset_to_none_between_calls_starts_afresh():
         return losses, [p.numpy().tobytes() for p in model.parameters()]
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_adam_restored_from_a_checkpoint_counts_on_from_the_restored_step():
+    """Save Adam's state after call 2, restore it before call 4 (resuming a run). The
+    restored step count is a number, which Adam's next step makes an array again; before,
+    that trace was kept, and it had read the number as a constant: every replay set the
+    count to 4 again (eager: 4, 5, 6, ...), so the bias correction stopped moving."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+        step = training_step(model, optimizer, F.mse_loss)
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(6)
+        seen = []
+        for call in range(8):
+            if call == 2:
+                saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                saved_optimizer = optimizer.state_dict()
+            if call == 4:
+                model.load_state_dict(saved)
+                optimizer.load_state_dict(saved_optimizer)
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in model.parameters()]
+            seen += [float(s["step"]) for s in optimizer.state_dict()["state"].values()]
+        return seen
+
+    eager = run(compiled=False)
+    assert eager[-2:] == [6.0, 6.0]  # 2 steps saved, 4 more after the restore (calls 4-7)
+    assert run(compiled=True) == eager
