@@ -110,9 +110,13 @@ def compile(fn=None, *, max_traces: int = 8):
       optimizer state set to a new array (``state["momentum_buffer"] = ...``), and an
       input that held an outside Tensor's array when traced (``step(w.detach())``
       with ``w`` read inside too) but not now.
-    - Replay changes what eager changes in place; Python-side counters (RMSprop's
-      ``state["step"]``, a number a module's forward advances) advance only in the
-      eager calls. Checks that read values
+    - Replay changes what eager changes in place. A module setting the step changes
+      itself (``model.train()`` at its top, ``self.initialized = True`` on a first
+      call) is keyed on the value the call finds and set after each replay as the
+      traced call left it; a number that changes at every call (``self.calls += 1``)
+      thus makes every call a new trace: count outside the compiled function. Other
+      Python-side counters (RMSprop's ``state["step"]``) advance only in the eager
+      calls. Checks that read values
       (an index out of range, ``detect_anomaly``) run in the traced call only.
     - A trace patches the backend and ``Tensor`` for its duration: trace in one
       thread at a time.
@@ -246,6 +250,7 @@ class Trace:
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
         touched, seen = {}, Seen()
+        seen.remember(modules, [a for a in (*args, *kwargs.values()) if _is_module(a)])
         rates = _learning_rates(optimizers)
         try:
             Trace.running = True
@@ -272,11 +277,13 @@ class Trace:
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         trace = Trace(Program(recorder, keep), output_spec, write_backs)
         trace.state_arrays = seen.state_arrays
+        trace.settings = [(weakref.ref(m), name, value) for m, name, value in seen.settings]
         trace.aliases = _aliases(seen.on_inputs, tensors)
         return trace, result, seen
 
     state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
     aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
+    settings = ()  # (module, name, value): a module setting the step changed (model.train())
 
     def holds(self, tensors) -> bool:
         """Whether what the trace found outside is still so: the optimizer state it changes
@@ -296,6 +303,9 @@ class Trace:
         env = dict(zip(self.program.keep, arrays))
         for write_back in self.write_backs:
             write_back.give(env[write_back.buffer], tensors)
+        for module, name, value in self.settings:  # Python: set as the traced call left it
+            if module() is not None:
+                object.__setattr__(module(), name, value)
         return _build(self.output_spec, env)
 
 
@@ -343,16 +353,27 @@ class Seen:
         # id(module) -> (module, {its Python numbers}, {its Tensor slots: None?}), before
         # the step (see _numbers_of, _slots_of)
         self.modules: dict = {}
+        self.remembered: dict = {}  # the same, for the modules fn can see, before the step
+        self.settings: list = []  # (module, name, value after): settings the step changed
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
         self.state_arrays: list = []  # (optimizer state dict, key, the array it read there)
         self.on_inputs: list = []  # Tensors whose array the step read as an input's
 
+    def remember(self, *module_lists):
+        """Note the numbers of the modules ``fn`` can see (and of their submodules), before
+        the step: it may change them without calling them (``model.eval()``)."""
+        for modules in module_lists:
+            for root in modules:
+                for module in root.modules():
+                    self.remembered[id(module)] = (module, _numbers_of(module), _slots_of(module))
+
     @contextmanager
     def watching(self):
         """Note each Tensor's ``.grad`` before the step first touches it, and each module
-        the step calls, with its numbers before its first call."""
+        the step calls or switches (``train()``, ``eval()``), with its numbers before."""
         grad, call, run = Tensor.__dict__["grad"], Module.__call__, engine._run
+        switch = Module.train
         grad_was_none, modules = self.grad_was_none, self.modules
 
         def before_first_touch(tensor):
@@ -370,29 +391,45 @@ class Seen:
             before_first_touch(tensor)
             grad.__set__(tensor, value)
 
-        def calling(module, *args, **kwargs):
+        def note(module):
             if id(module) not in modules:
                 modules[id(module)] = (module, _numbers_of(module), _slots_of(module))
+
+        def calling(module, *args, **kwargs):
+            note(module)
             return call(module, *args, **kwargs)
+
+        def switching(module, mode=True):
+            for submodule in module.modules():
+                note(submodule)
+            return switch(module, mode)
 
         def backward_pass(*args, **kwargs):
             self.backward_passes += 1
             return run(*args, **kwargs)
 
         Tensor.grad, Module.__call__ = property(get_grad, set_grad), calling
-        engine._run = backward_pass
+        engine._run, Module.train = backward_pass, switching
         try:
             yield
         finally:
             Tensor.grad, Module.__call__, engine._run = grad, call, run
+            Module.train = switch
 
     def finish(self, optimizers):
-        """Keep the numbers the step did not change itself (a counter it advances is
-        Python state of the trace, not a setting), and find the optimizers involved."""
+        """Note the settings the step changed itself (``model.train()`` inside, a flag a
+        first call sets): the trace computed with their values before, and a replay sets
+        them as the step left them. Find the optimizers involved."""
+        for key, before in self.remembered.items():  # changed without a call: watched too
+            if key not in self.modules and _numbers_of(before[0]) != before[1]:
+                self.modules[key] = before
         for key, (module, numbers, slots) in self.modules.items():
             now = _numbers_of(module)
-            kept = [k for k, v in numbers.items() if now.get(k) == v and k not in slots]
-            self.modules[key] = (module, kept, slots)
+            numbers = {k: v for k, v in numbers.items() if k not in slots}
+            for name, value in numbers.items():
+                if name in now and (type(now[name]), now[name]) != (type(value), value):
+                    self.settings.append((module, name, now[name]))
+            self.modules[key] = (module, numbers, slots)
         read = {id(t) for t in self.tensors}
         self.optimizers = [
             o for o in optimizers if any(id(p) in read for g in o.param_groups for p in g["params"])
@@ -424,7 +461,7 @@ class Watched:
         for key, (module, names, slots) in seen.modules.items():
             known = self.modules.get(key)
             if known is None or not set(names) <= set(known[1]) or not set(slots) <= set(known[2]):
-                self.modules[key], changed = (weakref.ref(module), names, list(slots)), True
+                self.modules[key], changed = (weakref.ref(module), list(names), list(slots)), True
         return changed
 
     def state(self, seen=None) -> tuple:
@@ -449,17 +486,21 @@ class Watched:
                 continue
             d = module.__dict__
             empty = ()
+            before = None if seen is None else seen.modules.get(key)
             if slots:
-                before = None if seen is None else seen.modules.get(key)
                 if before is not None:  # as the traced call found them
                     empty = tuple([before[2].get(name) for name in slots])
                 else:
                     buffers = d["_buffers"]
                     empty = tuple([(d[n] if n in d else buffers.get(n)) is None for n in slots])
+            if before is not None:  # the numbers as the traced call found them
+                numbers = tuple([before[1][n] if n in before[1] else d.get(n) for n in names])
+            else:
+                numbers = tuple(map(d.get, names))
             pre, post = d["_forward_pre_hooks"], d["_forward_hooks"]
             append(
                 (
-                    tuple(map(d.get, names)),
+                    numbers,
                     empty,
                     tuple(map(id, d["_parameters"].values())),
                     tuple(map(id, pre)) if pre else None,
