@@ -268,12 +268,14 @@ class Trace:
         seen.finish(optimizers)
         if _state_layout(optimizers) != state_before:
             return None, result, seen
+        write_backs += _gradients_dropped(optimizers, tensors, before)
         for write_back in write_backs:  # state replaced, not changed in place: carried
             was = write_back.before if write_back.kind == "data" else before.get(write_back.place())
             write_back.carried = recorder.carried(None if was is None else was())
             write_back.before = None
             write_back.find_among_inputs(tensors)
-        keep = list(_spec_buffers(output_spec)) + [w.buffer for w in write_backs]
+        keep = list(_spec_buffers(output_spec))
+        keep += [w.buffer for w in write_backs if w.buffer is not None]
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         trace = Trace(Program(recorder, keep), output_spec, write_backs)
         trace.state_arrays = seen.state_arrays
@@ -302,7 +304,7 @@ class Trace:
         arrays = self.program.run(arrays)
         env = dict(zip(self.program.keep, arrays))
         for write_back in self.write_backs:
-            write_back.give(env[write_back.buffer], tensors)
+            write_back.give(env.get(write_back.buffer), tensors)
         for module, name, value in self.settings:  # Python: set as the traced call left it
             if module() is not None:
                 object.__setattr__(module(), name, value)
@@ -545,7 +547,8 @@ class WriteBack:
     """A place the step left one of its arrays in, to fill again after each replay.
 
     ``kind`` says how: "grad" (a parameter's new ``.grad`` Tensor, as ``backward()``
-    gives), "data" (a Tensor made before the step whose ``.data`` it replaced),
+    gives), "no grad" (``.grad`` set to None: a step that ends with ``zero_grad()``;
+    no buffer), "data" (a Tensor made before the step whose ``.data`` it replaced),
     "array" (an optimizer state entry) or "tensor" (a module attribute or buffer
     the step set to a new Tensor). A place on an input Tensor (its ``.grad``) is on
     the Tensor given at that position of each call, not on the one traced.
@@ -562,7 +565,7 @@ class WriteBack:
 
     def find_among_inputs(self, tensors):
         """If this place is on one of the call's input Tensors, follow its position."""
-        if self.kind in ("grad", "data"):
+        if self.kind in ("grad", "no grad", "data"):
             holder = self.holder()
             for position, tensor in enumerate(tensors):
                 if tensor is holder:
@@ -573,8 +576,9 @@ class WriteBack:
 
     def place(self):
         """Which place this is, as ``_places`` names it."""
-        holder = self.holder() if self.kind in ("grad", "data") else self.holder
-        return (self.kind, id(holder), self.key)
+        if self.kind in ("array", "tensor"):
+            return (self.kind, id(self.holder), self.key)
+        return ("data" if self.kind == "data" else "grad", id(self.holder()), self.key)
 
     def release(self, tensors):
         """Drop a gradient the replay will replace and does not read, before the replay
@@ -591,7 +595,7 @@ class WriteBack:
         if self.kind == "tensor":
             return self.holder[self.key].data
         tensor = self._tensor(tensors)
-        return tensor.grad.data if self.kind == "grad" else tensor.data
+        return tensor.data if self.kind == "data" else tensor.grad.data
 
     def give(self, array, tensors):
         if self.kind == "array":
@@ -604,8 +608,22 @@ class WriteBack:
                 return
             if self.kind == "grad":
                 tensor.grad = Tensor._make(array, tensor._backend)
+            elif self.kind == "no grad":
+                tensor.grad = None
             else:
                 tensor.data = array
+
+
+def _gradients_dropped(optimizers, tensors, before) -> list:
+    """A "no grad" write-back for each parameter or input that had a ``.grad`` before the
+    step and none after (``zero_grad()`` at its end, after accumulating into it): each
+    replay sets it to None again, and reads the one it finds, as the step did."""
+    candidates = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+    return [
+        WriteBack("no grad", weakref.ref(t), None, None)
+        for t in {id(t): t for t in candidates + list(tensors)}.values()
+        if before.get(("grad", id(t), None)) is not None and t.grad is None
+    ]
 
 
 def _aliases(on_inputs, tensors) -> list:
