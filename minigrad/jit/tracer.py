@@ -185,9 +185,12 @@ class Recorder:
         """If the step read ``array`` from outside, make it an input (appended to
         ``inputs``: a replay binds it anew) and return its buffer; else None. For state
         the step replaces instead of changing in place: each replay reads the array
-        the one before left (a module's ``self.h = ...``)."""
+        the one before left (a module's ``self.h = ...``). None too for an array that is
+        an input already (``x.data = ...`` on an input x: a replay binds x's array)."""
         traced = self._external_of.get(id(array))
         if array is None or traced is None or traced.value is not array:
+            return None
+        if traced.index in self.inputs:
             return None
         if self.kinds[traced.index] != "input":
             self.kinds[traced.index] = "input"

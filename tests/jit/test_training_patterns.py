@@ -53,3 +53,32 @@ def test_accumulation_with_the_optimizer_step_every_other_call_inside():
         return seen
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_an_input_whose_data_the_step_replaces():
+    """x.data = (x.data - mean) / std on the input: eager leaves the normalized array in
+    the caller's x. Before, the replay's source bound x's buffer twice and every call
+    after the trace failed with a SyntaxError ('duplicate argument')."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            x.data = (x.data - x.data.mean(axis=0)) / 2
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        seen = []
+        for x, y in batches(4):
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [x.numpy().tobytes()] + everything(model, optimizer)
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
