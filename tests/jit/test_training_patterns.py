@@ -5,7 +5,7 @@ import numpy
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad import nn, optim
+from minigrad import dtypes, nn, optim
 
 
 def batches(calls, seed=3):
@@ -79,6 +79,37 @@ def test_an_input_whose_data_the_step_replaces():
         for x, y in batches(4):
             seen.append(step(x, y).numpy().tobytes())
             seen += [x.numpy().tobytes()] + everything(model, optimizer)
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_batchnorm_averaging_every_batch_so_far():
+    """BatchNorm1d(momentum=None): the running statistics are the average over all batches,
+    with the factor 1 / num_batches_tracked. Eager computed that factor as a NumPy float64
+    scalar, which in_dtype let through as if it were a Python float, so on NumPy 2 the
+    update ran in float64 and was rounded once; a trace holds it as an array, rounded to
+    float32 first, as in_dtype means: running_mean was 1 ulp off from call 2 on."""
+    assert dtypes.in_dtype(numpy.float64(0.1), numpy.float32).dtype == numpy.float32
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5, momentum=None), nn.Linear(5, 2))
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        seen = []
+        for x, y in batches(6):
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [v.numpy().tobytes() for v in model.state_dict().values()]
         return seen
 
     assert run(compiled=True) == run(compiled=False)
