@@ -109,7 +109,10 @@ def compile(fn=None, *, max_traces: int = 8):
       new Dropout ``p``) make a new signature: the next call traces again. So does
       optimizer state set to a new array (``state["momentum_buffer"] = ...``), and an
       input that held an outside Tensor's array when traced (``step(w.detach())``
-      with ``w`` read inside too) but not now.
+      with ``w`` read inside too) but not now. A model or optimizer that ``fn`` sees
+      (closure, globals, ``self``) replaced by another (``self.optimizer = Adam(...)``)
+      drops the traces; one that ``fn`` looks up in a dict or list is a constant of the
+      trace, as a loss function or a number looked up there is: pass it as an argument.
     - Replay changes what eager changes in place. A module setting the step changes
       itself (``model.train()`` at its top, ``self.initialized = True`` on a first
       call) is keyed on the value the call finds and set after each replay as the
@@ -154,17 +157,31 @@ class CompiledFunction:
             raise ValueError(f"max_traces must be at least 1, got {max_traces}")
         self.fn, self.max_traces = fn, max_traces
         self.traces: OrderedDict = OrderedDict()  # signature -> Trace
-        visible = _visible_objects(fn)
-        self.modules = [m for root in visible["modules"] for m in root.modules()]
-        self.optimizers = visible["optimizers"]
+        self.modules, self.optimizers, self.visible = [], [], []
         self.watched = Watched()  # what earlier traces read from outside (see Watched)
+        self.look_around()
         functools.update_wrapper(self, fn)
+
+    def look_around(self):
+        """Find the modules and optimizers ``fn`` sees (closure, globals, ``self``); if they
+        are others than at the last call (``model = Net()`` again in a notebook, a trainer's
+        ``self.optimizer = Adam(...)``), forget the traces, which hold the old ones."""
+        visible = _visible_objects(self.fn)
+        roots = visible["modules"] + visible["optimizers"]
+        if len(roots) == len(self.visible) and all(r() is o for r, o in zip(self.visible, roots)):
+            return
+        found = [o for o in self.optimizers if all(o is not r() for r in self.visible)]
+        self.modules = [m for root in visible["modules"] for m in root.modules()]
+        self.optimizers = visible["optimizers"] + found  # (and those traces found)
+        self.visible = [weakref.ref(o) for o in roots]
+        self.traces.clear()
 
     def __call__(self, *args, **kwargs):
         if Trace.running:  # called inside another compiled function's trace: it records us
             return self.fn(*args, **kwargs)
         kwargs = dict(sorted(kwargs.items()))  # one order, for the signature and the inputs
         tensors = _tensors_in((args, kwargs))
+        self.look_around()
         key = self.signature(args, kwargs, tensors)
         trace = self.traces.get(key)
         if trace is not None and trace.holds(tensors):

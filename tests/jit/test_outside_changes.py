@@ -306,3 +306,47 @@ def test_adam_restored_from_a_checkpoint_counts_on_from_the_restored_step():
     eager = run(compiled=False)
     assert eager[-2:] == [6.0, 6.0]  # 2 steps saved, 4 more after the restore (calls 4-7)
     assert run(compiled=True) == eager
+
+
+class Trainer:
+    """A training loop's object: its step reads self.model and self.optimizer."""
+
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        self.optimizer = optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(self, x, y):
+        return training_step(self.model, self.optimizer, F.mse_loss)(x, y)
+
+
+def new_optimizer(trainer):  # a second phase of training, with Adam
+    trainer.optimizer = optim.Adam(trainer.model.parameters(), lr=0.01)
+
+
+def new_model_and_optimizer(trainer):  # a notebook cell run again
+    trainer.model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+    trainer.optimizer = optim.SGD(trainer.model.parameters(), lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("change", [new_optimizer, new_model_and_optimizer])
+def test_a_model_or_optimizer_the_step_sees_replaced_by_another(change):
+    """Before, compile found the modules and optimizers of a bound method's object (or of
+    a closure, or globals) once, when compiled: the replays after self.optimizer = Adam(...)
+    went on stepping with the old SGD, and after a new model they trained the old one."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        trainer = Trainer()
+        step = minigrad.compile(trainer.step) if compiled else trainer.step
+        rng = numpy.random.default_rng(7)
+        seen = []
+        for call in range(7):
+            if call == 3:
+                change(trainer)
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in trainer.model.parameters()]
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
