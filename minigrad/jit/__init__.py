@@ -281,7 +281,10 @@ class Trace:
                         _refuse_a_graph_to_differentiate(result)
         finally:
             Trace.running, recorder.closed = False, True
-            write_backs = _untrace(touched, optimizers, modules, seen)
+            called = [m for m, _, _ in seen.modules.values() if all(m is not v for v in modules)]
+            write_backs = _untrace(touched, optimizers, list(modules) + called, seen)
+            for place, array in seen.places.items():  # (of modules fn reached otherwise)
+                before.setdefault(place, array)
         seen.finish(optimizers)
         if _state_layout(optimizers) != state_before:
             return None, result, seen
@@ -373,6 +376,7 @@ class Seen:
         # the step (see _numbers_of, _slots_of)
         self.modules: dict = {}
         self.remembered: dict = {}  # the same, for the modules fn can see, before the step
+        self.places: dict = {}  # as _places, for the modules called, at their first call
         self.settings: list = []  # (module, name, value after): settings the step changed
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
@@ -413,6 +417,7 @@ class Seen:
         def note(module):
             if id(module) not in modules:
                 modules[id(module)] = (module, _numbers_of(module), _slots_of(module))
+                self.note_places(module)
 
         def calling(module, *args, **kwargs):
             note(module)
@@ -434,6 +439,19 @@ class Seen:
         finally:
             Tensor.grad, Module.__call__, engine._run = grad, call, run
             Module.train = switch
+
+    def note_places(self, module):
+        """The arrays in a module's Tensor attributes and buffers, as the step found them
+        (a module it reached through a dict or an argument: _places does not know it)."""
+        for holder in (module.__dict__.get("_buffers", {}), module.__dict__):
+            for name, value in holder.items():
+                if isinstance(value, Tensor):
+                    array = _DATA.__get__(value, Tensor)
+                    if isinstance(array, Traced):  # read already: from outside, or made?
+                        if array.recorder.kinds[array.index] != "external":
+                            continue
+                        array = array.value
+                    self.places.setdefault(("tensor", id(holder), name), weak(array))
 
     def finish(self, optimizers):
         """Note the settings the step changed itself (``model.train()`` inside, a flag a
@@ -535,6 +553,7 @@ def _frozen(value):
 
 
 _NUMBERS = (int, float, bool, str, type(None))
+_DATA = Tensor.__dict__["data"]  # a Tensor's array as it is (a trace patches Tensor.data)
 
 
 def _numbers_of(module) -> dict:

@@ -2,6 +2,7 @@
 reads after each call (parameters, gradients, optimizer state)."""
 
 import numpy
+import pytest
 
 import minigrad
 import minigrad.nn.functional as F
@@ -110,6 +111,63 @@ def test_batchnorm_averaging_every_batch_so_far():
         for x, y in batches(6):
             seen.append(step(x, y).numpy().tobytes())
             seen += [v.numpy().tobytes() for v in model.state_dict().values()]
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+class StatefulRNN(nn.Module):
+    """Carries its hidden state from one batch to the next (truncated backpropagation
+    through time): self.h is replaced by the step at every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(3, 4, batch_first=True)
+        self.head = nn.Linear(4, 2)
+        self.h = None
+
+    def forward(self, x):
+        out, h = self.rnn(x, self.h)
+        self.h = h.detach()
+        return self.head(out[:, -1])
+
+
+@pytest.mark.parametrize("reached", ["as_an_argument", "in_a_dict"])
+def test_a_stateful_model_the_step_is_given_or_finds_in_a_dict(reached):
+    """Before, only the modules fn could see in its closure, globals or self had their
+    replaced state (self.h = ...) carried from one replay to the next: given as an
+    argument or found in a dict, every replay started again from the h of the traced
+    call, and left self.h as that call had (eager goes on from the last batch's h)."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        held = {"model": StatefulRNN()}
+        held["optimizer"] = optim.Adam(held["model"].parameters(), lr=0.01)
+
+        def given(model, optimizer, x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        def found(x, y):
+            return given(held["model"], held["optimizer"], x, y)
+
+        step = given if reached == "as_an_argument" else found
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(8)
+        seen = []
+        for _ in range(7):
+            x = minigrad.tensor(rng.standard_normal((2, 5, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((2, 2)).astype(numpy.float32))
+            if reached == "as_an_argument":
+                loss = step(held["model"], held["optimizer"], x, y)
+            else:
+                loss = step(x, y)
+            seen += [loss.numpy().tobytes(), held["model"].h.numpy().tobytes()]
+            seen += everything(held["model"], held["optimizer"])
         return seen
 
     assert run(compiled=True) == run(compiled=False)
