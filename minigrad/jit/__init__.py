@@ -102,7 +102,11 @@ def compile(fn=None, *, max_traces: int = 8):
       that of a returned Tensor that ``retain_grad()`` kept one for. Since a replay
       has no graph, a function that runs no backward pass itself and returns a Tensor
       that requires grad raises ``TraceError``: compile the whole training step, or
-      call it under ``no_grad()`` for inference.
+      call it under ``no_grad()`` for inference. A Tensor the step computes and keeps
+      anywhere else than in its result, a gradient or a module's attribute or buffer
+      (``losses.append(loss)``, ``ema[i] = ...`` in a list, ``meter.total = ...``)
+      raises ``TraceError``: a replay cannot put its new one there. Return it, or
+      change a tensor in place (``ema.mul_(0.9).add_(0.1 * p)``).
     - Inputs are read at each call; anything else (a Tensor captured from outside,
       not passed as an argument) is used by reference, and changes to it between calls
       (``p.data = new``, ``requires_grad_(False)`` to freeze a layer, a new hook, a
@@ -286,6 +290,8 @@ class Trace:
             for place, array in seen.places.items():  # (of modules fn reached otherwise)
                 before.setdefault(place, array)
         seen.finish(optimizers)
+        _refuse_tensors_kept_elsewhere(seen.made, result)
+        seen.made = []
         if _state_layout(optimizers) != state_before:
             return None, result, seen
         write_backs += _gradients_dropped(optimizers, tensors, before)
@@ -377,6 +383,7 @@ class Seen:
         self.modules: dict = {}
         self.remembered: dict = {}  # the same, for the modules fn can see, before the step
         self.places: dict = {}  # as _places, for the modules called, at their first call
+        self.made: list = []  # Tensors the step made, alive after it (see _untrace)
         self.settings: list = []  # (module, name, value after): settings the step changed
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
@@ -766,6 +773,8 @@ def _untrace(touched, optimizers, modules, seen) -> list:
     for i in existed.keys() & made.keys():
         tensor, index = made[i]
         write_backs.append(WriteBack("data", weakref.ref(tensor), None, index, before=existed[i]))
+    held = {id(w.holder[w.key]) for w in write_backs if w.kind == "tensor"}  # (write-backs)
+    seen.made = [t for i, (t, _) in made.items() if i not in existed and i not in held]
     for optimizer in optimizers:
         for state in optimizer.state.values():
             for key, value in list(state.items()):
@@ -819,6 +828,44 @@ def _spec(result):
     if isinstance(result, dict):
         return (dict, {k: _spec(v) for k, v in result.items()})
     return ("const", result)
+
+
+def _refuse_tensors_kept_elsewhere(made, result):
+    """A Tensor the step made, alive after it, that is neither in its result (nor in the
+    result's graph) nor in a place a replay fills (a gradient, a module's attribute or
+    buffer): the step put it in a list, a dict, a global or an object that is no module.
+    A replay cannot put its new one there: that place would keep this call's values."""
+    reached = _graph_of(result)
+    kept = [t for t in made if id(t) not in reached]
+    if kept:
+        shapes = ", ".join(str(tuple(t.shape)) for t in kept[:4]) + (", ..." if kept[4:] else "")
+        raise TraceError(
+            f"minigrad.compile: the compiled function called at {user_line()} kept "
+            f"{len(kept)} tensor(s) it computed (shapes {shapes}) where a replay cannot put "
+            "its new ones (a list, a dict, a global, an attribute of an object that is not a "
+            "Module): they would keep this call's values at every replay. Return them (in a "
+            "tuple, list or dict), "
+            "change a tensor in place (ema.mul_(0.9).add_(0.1 * p)), or keep them in a "
+            "Module's attribute or buffer."
+        )
+
+
+def _graph_of(result) -> set:
+    """The ids of the Tensors ``result`` holds, and of those its graph holds."""
+    reached, todo = set(), list(_tensors_in(result))
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in reached:
+            continue
+        reached.add(id(node))
+        if isinstance(node, Tensor):
+            todo += [node.grad_fn, node.grad]
+        elif isinstance(node, (tuple, list)):
+            todo += node
+        elif hasattr(node, "edges"):  # a node of the graph (autograd.function.Context)
+            todo += [node.edges, node._saved, node._versions, node.retained]
+            todo += list(getattr(node, "__dict__", {}).values())
+    return reached
 
 
 def _refuse_a_graph_to_differentiate(result):

@@ -171,3 +171,68 @@ def test_a_stateful_model_the_step_is_given_or_finds_in_a_dict(reached):
         return seen
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_weight_average_updated_in_place_is_replayed():
+    """An exponential moving average of the weights, in place (ema.mul_().add_()), is
+    array work on outside tensors: each replay updates it as eager does."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        average = [p.detach().clone() for p in model.parameters()]
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            with minigrad.no_grad():
+                for a, p in zip(average, model.parameters()):
+                    a.mul_(0.9).add_(p * 0.1)
+            return loss
+
+        if compiled:
+            step = minigrad.compile(step)
+        seen = []
+        for x, y in batches(6):
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [a.numpy().tobytes() for a in average]
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_tensor_kept_in_a_list_or_an_object_is_a_trace_error():
+    """average[i] = average[i] * 0.9 + p * 0.1 (a new tensor in a list), losses.append(loss),
+    meter.total = meter.total + loss: a replay makes new arrays, which it cannot put in a
+    list or in an object that is no Module. Before, those places silently kept the values
+    of the traced call (the average stopped moving after the first call)."""
+    model = nn.Linear(3, 2)
+    average = [p.detach().clone() for p in model.parameters()]
+    losses = []
+
+    class Meter:
+        total = minigrad.zeros(())
+
+    meter = Meter()
+
+    def averaging(x):
+        for i, p in enumerate(model.parameters()):
+            average[i] = average[i] * 0.9 + p.detach() * 0.1
+        return x * 2
+
+    def logging(x):
+        losses.append((x * 2).sum())
+        return x * 2
+
+    def metering(x):
+        meter.total = meter.total + (x * 2).sum()
+        return x * 2
+
+    for fn in (averaging, logging, metering):
+        step = minigrad.compile(fn)
+        with pytest.raises(minigrad.TraceError, match=r"kept \d+ tensor\(s\) it computed") as e:
+            step(minigrad.ones(4, 3))
+        assert "test_training_patterns.py" in str(e.value)  # the line that called it
