@@ -85,8 +85,10 @@ def compile(fn=None, *, max_traces: int = 8):
       hyperparameters or a module's mode counts as a new signature. The learning
       rate is the exception: optimizers read it from an array that each replay
       refills (``Optimizer.learning_rate``), so a scheduler stepped between calls
-      needs no new trace. Stepping a scheduler, or setting ``lr``, inside ``fn``
-      raises ``TraceError``: a replay would not do it again.
+      needs no new trace (an optimizer of your own whose update reads ``group["lr"]``
+      itself has it as a constant: its new rate traces anew). Stepping a scheduler,
+      or setting ``lr``, inside ``fn`` raises ``TraceError``: a replay would not do it
+      again.
     - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
       ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
       naming your line. So does anything whose shape depends on values (boolean
@@ -162,6 +164,7 @@ class CompiledFunction:
         self.fn, self.max_traces = fn, max_traces
         self.traces: OrderedDict = OrderedDict()  # signature -> Trace
         self.modules, self.optimizers, self.visible = [], [], []
+        self.rates_as_numbers = []  # optimizers whose update reads group["lr"] itself
         self.watched = Watched()  # what earlier traces read from outside (see Watched)
         self.look_around()
         functools.update_wrapper(self, fn)
@@ -195,9 +198,12 @@ class CompiledFunction:
             return trace.replay(tensors)
         trace, result, seen = Trace.record(self.fn, args, kwargs, tensors, self.modules)
         new_optimizers = [o for o in seen.optimizers if o not in self.optimizers]
-        if self.watched.learn(seen) or new_optimizers:  # the signature reads more now:
+        new_optimizers += [o for o in seen.rates_as_numbers if o not in self.optimizers]
+        new_rates = [o for o in seen.rates_as_numbers if o not in self.rates_as_numbers]
+        if self.watched.learn(seen) or new_optimizers or new_rates:  # the signature reads more:
             self.traces.clear()  # the old keys are stale
             self.optimizers += new_optimizers
+            self.rates_as_numbers += new_rates
         if trace is not None:  # None: a first step, which made optimizer state
             key = key[: self._static_parts] + self.dynamic_signature(seen)  # as before the call
             self.traces[key] = trace
@@ -227,9 +233,11 @@ class CompiledFunction:
         for optimizer in self.optimizers:
             # its state's dicts: load_state_dict makes new ones, which a replay must use
             optimizers.append(tuple([id(state) for state in optimizer.state.values()]))
-            for group in optimizer.param_groups:  # (lr is read by the replay: not in it)
+            # lr is read by the replay (learning_rate), unless the update reads it itself
+            leave_out = ("params",) if optimizer in self.rates_as_numbers else ("params", "lr")
+            for group in optimizer.param_groups:
                 optimizers.append(
-                    tuple([_frozen(v) for k, v in group.items() if k not in ("params", "lr")])
+                    tuple([_frozen(v) for k, v in group.items() if k not in leave_out])
                 )
                 optimizers.append(
                     tuple([grad_was_none.get(id(p), p.grad is None) for p in group["params"]])
@@ -277,7 +285,7 @@ class Trace:
             Trace.running = True
             with collecting_only_new_objects():
                 with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
-                    with seen.watching():
+                    with seen.watching(), seen.noting_rates(optimizers):
                         result = fn(*args, **kwargs)
                     _refuse_learning_rates_set_inside(optimizers, rates)
                     output_spec = _spec(result)
@@ -384,6 +392,7 @@ class Seen:
         self.remembered: dict = {}  # the same, for the modules fn can see, before the step
         self.places: dict = {}  # as _places, for the modules called, at their first call
         self.made: list = []  # Tensors the step made, alive after it (see _untrace)
+        self.rates_as_numbers: list = []  # optimizers that stepped with no learning_rate()
         self.settings: list = []  # (module, name, value after): settings the step changed
         self.optimizers: list = []  # the optimizers of those Tensors
         self.backward_passes = 0  # backward() and grad() calls in the step
@@ -446,6 +455,40 @@ class Seen:
         finally:
             Tensor.grad, Module.__call__, engine._run = grad, call, run
             Module.train = switch
+
+    @contextmanager
+    def noting_rates(self, optimizers):
+        """Note the optimizers that step without reading their learning rate through
+        ``Optimizer.learning_rate`` (an optimizer of one's own, whose update reads
+        ``group["lr"]``): the trace holds that rate as a constant, so their rates are
+        part of the signature (a scheduler's new rate traces anew)."""
+        stepped, read = {}, set()
+        own_rate = Optimizer.learning_rate
+
+        def learning_rate(optimizer, *args, **kwargs):
+            read.add(id(optimizer))
+            return own_rate(optimizer, *args, **kwargs)
+
+        classes = {type(o) for o in optimizers}
+        steps = {cls: cls.__dict__.get("step") for cls in classes}  # (None: inherited)
+        for cls in classes:
+
+            def step(optimizer, *args, _step=cls.step, **kwargs):
+                stepped[id(optimizer)] = optimizer
+                return _step(optimizer, *args, **kwargs)
+
+            cls.step = step
+        Optimizer.learning_rate = learning_rate
+        try:
+            yield
+        finally:
+            Optimizer.learning_rate = own_rate
+            for cls, own in steps.items():
+                if own is None:
+                    del cls.step
+                else:
+                    cls.step = own
+        self.rates_as_numbers = [o for i, o in stepped.items() if i not in read]
 
     def note_places(self, module):
         """The arrays in a module's Tensor attributes and buffers, as the step found them

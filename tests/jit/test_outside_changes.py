@@ -350,3 +350,40 @@ def test_a_model_or_optimizer_the_step_sees_replaced_by_another(change):
         return seen
 
     assert run(compiled=True) == run(compiled=False)
+
+
+class PlainSGD(optim.Optimizer):
+    """An optimizer of one's own, as a reader writes one: its update reads group["lr"]."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, p, g, state, group, xp):
+        p -= group["lr"] * g
+
+
+def test_an_optimizer_of_ones_own_reading_its_learning_rate_with_a_scheduler():
+    """The built-in optimizers read the learning rate through Optimizer.learning_rate,
+    which each replay refills; one's own that reads group["lr"] has it as a constant of
+    the trace. Before, its rate was left out of the signature as theirs is, so the
+    replays kept the first rate while StepLR halved it after each call."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = PlainSGD(model.parameters())
+        scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        step = training_step(model, optimizer, F.mse_loss)
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(9)
+        seen = []
+        for _ in range(6):
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in model.parameters()]
+            scheduler.step()
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
