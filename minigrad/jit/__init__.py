@@ -123,10 +123,11 @@ def compile(fn=None, *, max_traces: int = 8):
       itself (``model.train()`` at its top, ``self.initialized = True`` on a first
       call) is keyed on the value the call finds and set after each replay as the
       traced call left it; a number that changes at every call (``self.calls += 1``)
-      thus makes every call a new trace: count outside the compiled function. Other
-      Python-side counters (RMSprop's ``state["step"]``) advance only in the eager
-      calls. Checks that read values
-      (an index out of range, ``detect_anomaly``) run in the traced call only.
+      thus makes every call a new trace: count outside the compiled function. So does
+      a number in optimizer state (the step count of an optimizer of your own): count
+      in a 0-d array changed in place, as Adam and RMSprop do, and replays count too.
+      Checks that read values (an index out of range, ``detect_anomaly``) run in the
+      traced call only.
     - A trace patches the backend and ``Tensor`` for its duration: trace in one
       thread at a time.
 
@@ -271,6 +272,7 @@ class Trace:
         recorder = Recorder()
         optimizers = list(Optimizer.instances)
         state_before = _state_layout(optimizers)
+        numbers_before = _state_numbers(optimizers)
         before = _places(optimizers, modules)  # where state lives, and its arrays now
         for tensor in tensors:  # an input's .grad too: backward() adds to it
             before["grad", id(tensor), None] = (
@@ -313,6 +315,12 @@ class Trace:
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         trace = Trace(Program(recorder, keep), output_spec, write_backs)
         trace.state_arrays = seen.state_arrays
+        numbers_after = _state_numbers(optimizers)
+        trace.state_numbers = [
+            (state, key, value, numbers_after.get(place, (None, None, None))[2])
+            for place, (state, key, value) in numbers_before.items()
+            if not _same(numbers_after[place][2], value)
+        ]
         trace.settings = [(weakref.ref(m), name, value) for m, name, value in seen.settings]
         trace.aliases = _aliases(seen.on_inputs, tensors)
         return trace, result, seen
@@ -320,6 +328,8 @@ class Trace:
     state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
     aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
     settings = ()  # (module, name, value): a module setting the step changed (model.train())
+    # (state dict, key, value before, after): a number in optimizer state the step changed
+    state_numbers = ()
 
     def holds(self, tensors) -> bool:
         """Whether what the trace found outside is still so: the optimizer state it changes
@@ -328,6 +338,8 @@ class Trace:
         ``w`` too, which the trace bound to the input) still holds that input's."""
         if not all(state.get(key) is array for state, key, array in self.state_arrays):
             return False
+        if not all(_same(state.get(key), was) for state, key, was, _ in self.state_numbers):
+            return False  # (a counter: each call traces anew)
         return all(tensors[i].data is t().data for i, t in self.aliases if t() is not None)
 
     def replay(self, tensors):
@@ -339,6 +351,8 @@ class Trace:
         env = dict(zip(self.program.keep, arrays))
         for write_back in self.write_backs:
             write_back.give(env.get(write_back.buffer), tensors)
+        for state, key, _, value in self.state_numbers:
+            state[key] = value
         for module, name, value in self.settings:  # Python: set as the traced call left it
             if module() is not None:
                 object.__setattr__(module(), name, value)
@@ -764,6 +778,24 @@ def _refuse_learning_rates_set_inside(optimizers, before):
                     "compiled call: each replay reads the optimizer's learning rate as it "
                     "is then."
                 )
+
+
+def _state_numbers(optimizers) -> dict:
+    """{(id(state), key): (state, key, value)} for the Python numbers in optimizer state
+    (a step count of an optimizer of one's own): the step may change them, which a
+    replay then does again (Trace.state_numbers)."""
+    return {
+        (id(state), key): (state, key, value)
+        for o in optimizers
+        for state in o.state.values()
+        for key, value in state.items()
+        if type(value) in (int, float)
+    }
+
+
+def _same(a, b) -> bool:
+    """Equal and of one type (1, 1.0 and True are equal, but make different dtypes)."""
+    return type(a) is type(b) and a == b
 
 
 def _state_layout(optimizers) -> list:

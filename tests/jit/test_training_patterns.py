@@ -236,3 +236,47 @@ def test_a_tensor_kept_in_a_list_or_an_object_is_a_trace_error():
         with pytest.raises(minigrad.TraceError, match=r"kept \d+ tensor\(s\) it computed") as e:
             step(minigrad.ones(4, 3))
         assert "test_training_patterns.py" in str(e.value)  # the line that called it
+
+
+class WarmupSGD(optim.Optimizer):
+    """SGD whose steps grow over the first three: a Python step count in its update."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, p, g, state, group, xp):
+        state["t"] = state.get("t", 0) + 1
+        p -= (group["lr"] * min(1.0, state["t"] / 3)) * g
+
+
+def run_counting(optimizer_class, compiled):
+    """Six steps: the losses, everything after each, and how often the step was traced."""
+    minigrad.manual_seed(0)
+    model = nn.Linear(3, 2)
+    optimizer = optimizer_class(model.parameters(), lr=0.1)
+    traced = []
+
+    def step(x, y):
+        traced.append(1)
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    if compiled:
+        step = minigrad.compile(step)
+    seen = []
+    for x, y in batches(6):
+        seen.append(step(x, y).numpy().tobytes())
+        seen += everything(model, optimizer)
+    return seen, len(traced)
+
+
+def test_a_number_in_optimizer_state_that_the_step_changes():
+    """A number in optimizer state is Python: before, every replay computed with the count
+    the traced call found (t = 2: two thirds of a step, eager: whole steps from t = 3 on),
+    and the count stayed where the trace left it. Now a trace holds only while the count
+    is the one it found, and a replay sets the count the traced call left (a count that
+    changes at every call: a new trace at every call)."""
+    assert run_counting(WarmupSGD, compiled=True)[0] == run_counting(WarmupSGD, compiled=False)[0]
