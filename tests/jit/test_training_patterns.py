@@ -280,3 +280,14 @@ def test_a_number_in_optimizer_state_that_the_step_changes():
     is the one it found, and a replay sets the count the traced call left (a count that
     changes at every call: a new trace at every call)."""
     assert run_counting(WarmupSGD, compiled=True)[0] == run_counting(WarmupSGD, compiled=False)[0]
+
+
+def test_rmsprop_counts_its_steps_in_replays():
+    """RMSprop counted its steps in a Python number: a compiled RMSprop traced anew at every
+    call (each new count is Python state, see above), and, before that, its replays left
+    the count at the traced call's, so a checkpoint's state dict said step 2 after 6
+    steps. It counts in a 0-d array, as Adam: the replays count, with no new trace."""
+    eager, _ = run_counting(optim.RMSprop, compiled=False)
+    compiled, traces = run_counting(optim.RMSprop, compiled=True)
+    assert compiled == eager  # (the step count of the state dict among them)
+    assert traces == 2  # the first step (it makes the state), then one trace
