@@ -87,8 +87,8 @@ def compile(fn=None, *, max_traces: int = 8):
       refills (``Optimizer.learning_rate``), so a scheduler stepped between calls
       needs no new trace (an optimizer of your own whose update reads ``group["lr"]``
       itself has it as a constant: its new rate traces anew). Stepping a scheduler,
-      or setting ``lr``, inside ``fn`` raises ``TraceError``: a replay would not do it
-      again.
+      or setting a hyperparameter (``lr``, ``momentum``), inside ``fn`` raises
+      ``TraceError``: a replay would not do it again.
     - ``fn`` cannot look at values: ``.item()``, ``.numpy()``, ``.tolist()``,
       ``bool(t)``, ``if t > 0:``, ``float(t)`` raise ``TraceError`` at trace time,
       naming your line. So does anything whose shape depends on values (boolean
@@ -282,14 +282,14 @@ class Trace:
             recorder.input(tensor.data)
         touched, seen = {}, Seen()
         seen.remember(modules, [a for a in (*args, *kwargs.values()) if _is_module(a)])
-        rates = _learning_rates(optimizers)
+        hyperparameters = _hyperparameters(optimizers)
         try:
             Trace.running = True
             with collecting_only_new_objects():
                 with patched(recorder, list(_backends.values()), optimizers) as (touched, _):
                     with seen.watching(), seen.noting_rates(optimizers):
                         result = fn(*args, **kwargs)
-                    _refuse_learning_rates_set_inside(optimizers, rates)
+                    _refuse_hyperparameters_set_inside(optimizers, hyperparameters)
                     output_spec = _spec(result)
                     if not seen.backward_passes:
                         _refuse_a_graph_to_differentiate(result)
@@ -757,27 +757,33 @@ def _places(optimizers, modules) -> dict:
     return places
 
 
-def _learning_rates(optimizers) -> list:
-    return [[group.get("lr") for group in optimizer.param_groups] for optimizer in optimizers]
+def _hyperparameters(optimizers) -> list:
+    """Each group's hyperparameters (a shallow copy, without its parameters)."""
+    return [
+        [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+        for optimizer in optimizers
+    ]
 
 
-def _refuse_learning_rates_set_inside(optimizers, before):
-    """A learning rate set inside the step (``group["lr"] = ...``) is Python, which a
-    replay does not run: it would keep the trace's rate. Refused, as a scheduler's
-    ``step()`` inside is (tracer.py)."""
-    for optimizer, rates in zip(optimizers, before):
-        for i, (group, rate) in enumerate(zip(optimizer.param_groups, rates)):
-            now = group.get("lr")
-            numbers = isinstance(now, (int, float)) and isinstance(rate, (int, float))
-            if now is not rate and not (numbers and now == rate):
-                raise TraceError(
-                    f"minigrad.compile: the learning rate of param_groups[{i}] of "
-                    f"{type(optimizer).__name__} was set inside the compiled function "
-                    f"({rate} -> {now}); that is Python, which runs at trace time only, so "
-                    "the replays would not set it again. Set it outside, before the "
-                    "compiled call: each replay reads the optimizer's learning rate as it "
-                    "is then."
-                )
+def _refuse_hyperparameters_set_inside(optimizers, before):
+    """A hyperparameter set inside the step (``group["lr"] = ...``, a momentum ramp) is
+    Python, which a replay does not run: it would keep the trace's value, and the trace is
+    filed under the new one. Refused, as a scheduler's ``step()`` inside is (tracer.py)."""
+    for optimizer, groups in zip(optimizers, before):
+        for i, (group, was) in enumerate(zip(optimizer.param_groups, groups)):
+            for name, value in was.items():
+                now = group.get(name)
+                plain = type(now) in (int, float, bool, str, tuple, list, type(None))
+                if now is not value and not (plain and type(now) is type(value) and now == value):
+                    raise TraceError(
+                        f"minigrad.compile: {name!r} of param_groups[{i}] of "
+                        f"{type(optimizer).__name__} was set inside the compiled function called "
+                        f"at {user_line()} "
+                        f"({value} -> {now}); that is Python, which runs at trace time only, "
+                        "so the replays would not set it again. Set it outside, before the "
+                        "compiled call (each replay reads the learning rate as it is then; "
+                        "another value of the others traces anew)."
+                    )
 
 
 def _state_numbers(optimizers) -> dict:

@@ -291,3 +291,25 @@ def test_rmsprop_counts_its_steps_in_replays():
     compiled, traces = run_counting(optim.RMSprop, compiled=True)
     assert compiled == eager  # (the step count of the state dict among them)
     assert traces == 2  # the first step (it makes the state), then one trace
+
+
+def test_a_hyperparameter_set_inside_the_step_is_a_trace_error():
+    """A momentum ramp written in the step (group["momentum"] += 0.1) is Python: before,
+    the trace was filed under the momentum the call left and computed with the one it
+    found, so each replay stepped with the trace's momentum and set none (eager: 0.5, 0.6,
+    0.7 ...; compiled: 0.6 from call 2 on, weights off). Refused as a learning rate set
+    inside is, naming the call's line."""
+    model = nn.Linear(3, 2)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+
+    @minigrad.compile
+    def ramps_up(x, y):
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()
+        optimizer.param_groups[0]["momentum"] += 0.1
+
+    x, y = next(batches(1))
+    with pytest.raises(minigrad.TraceError, match=r"'momentum' of param_groups\[0\] of SGD") as e:
+        ramps_up(x, y)
+    assert "test_training_patterns.py" in str(e.value) and "(0.5 -> 0.6)" in str(e.value)
