@@ -280,6 +280,7 @@ class Trace:
             )
         for tensor in tensors:  # bound anew at each replay
             recorder.input(tensor.data)
+        requires_grad = [t._requires_grad for t in tensors]
         touched, seen = {}, Seen()
         seen.remember(modules, [a for a in (*args, *kwargs.values()) if _is_module(a)])
         hyperparameters = _hyperparameters(optimizers)
@@ -322,12 +323,18 @@ class Trace:
             if not _same(numbers_after[place][2], value)
         ]
         trace.settings = [(weakref.ref(m), name, value) for m, name, value in seen.settings]
+        trace.inputs_requiring_grad = [  # x.requires_grad_() on an input: a replay does it too
+            (i, t._requires_grad)
+            for i, t in enumerate(tensors)
+            if t._requires_grad != requires_grad[i]
+        ]
         trace.aliases = _aliases(seen.on_inputs, tensors)
         return trace, result, seen
 
     state_arrays = ()  # (state dict, key, array): optimizer state the replay changes in place
     aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
     settings = ()  # (module, name, value): a module setting the step changed (model.train())
+    inputs_requiring_grad = ()  # (position, requires_grad): set by the step on an input
     # (state dict, key, value before, after): a number in optimizer state the step changed
     state_numbers = ()
 
@@ -353,6 +360,8 @@ class Trace:
             write_back.give(env.get(write_back.buffer), tensors)
         for state, key, _, value in self.state_numbers:
             state[key] = value
+        for position, requires_grad in self.inputs_requiring_grad:
+            tensors[position]._requires_grad = requires_grad
         for module, name, value in self.settings:  # Python: set as the traced call left it
             if module() is not None:
                 object.__setattr__(module(), name, value)

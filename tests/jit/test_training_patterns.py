@@ -313,3 +313,28 @@ def test_a_hyperparameter_set_inside_the_step_is_a_trace_error():
     with pytest.raises(minigrad.TraceError, match=r"'momentum' of param_groups\[0\] of SGD") as e:
         ramps_up(x, y)
     assert "test_training_patterns.py" in str(e.value) and "(0.5 -> 0.6)" in str(e.value)
+
+
+def test_an_input_the_step_makes_require_grad():
+    """A saliency map: x.requires_grad_() on the input, backward, |x.grad|. Eager leaves
+    the caller's x requiring grad (with its .grad); before, the replays gave the .grad but
+    left x.requires_grad False, which the caller would read, or train through, after."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+
+        def saliency(x, y):
+            x.requires_grad_()
+            F.mse_loss(model(x), y).backward()
+            model.zero_grad()
+            return x.grad.abs()
+
+        if compiled:
+            saliency = minigrad.compile(saliency)
+        seen = []
+        for x, y in batches(4):
+            seen += [saliency(x, y).numpy().tobytes(), x.requires_grad, x.grad.numpy().tobytes()]
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
