@@ -23,6 +23,7 @@ replays; this file decides when to trace and when to replay.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import weakref
@@ -915,8 +916,10 @@ def _spec(result):
         return ("T", result.data.index, result._backend, grad)
     if isinstance(result, (tuple, list)):
         return (type(result), [_spec(r) for r in result])
-    if isinstance(result, dict):
-        return (dict, {k: _spec(v) for k, v in result.items()})
+    if isinstance(result, dict):  # (an empty copy: OrderedDict, defaultdict come back as such)
+        empty = copy.copy(result)
+        empty.clear()
+        return (dict, {k: _spec(v) for k, v in result.items()}, empty)
     return ("const", result)
 
 
@@ -1002,8 +1005,11 @@ def _build(spec, env):
     if kind == "const":
         return rest[0]
     if kind is dict:
-        return {k: _build(s, env) for k, s in rest[0].items()}
-    return kind(_build(s, env) for s in rest[0])
+        built = copy.copy(rest[1])
+        built.update({k: _build(s, env) for k, s in rest[0].items()})
+        return built
+    items = [_build(s, env) for s in rest[0]]
+    return kind._make(items) if hasattr(kind, "_make") else kind(items)  # (a namedtuple)
 
 
 def _is_module(value) -> bool:

@@ -1,6 +1,8 @@
 """Training steps as people write them, compiled and eager, bit for bit, with what a user
 reads after each call (parameters, gradients, optimizer state)."""
 
+import collections
+
 import numpy
 import pytest
 
@@ -338,3 +340,28 @@ def test_an_input_the_step_makes_require_grad():
         return seen
 
     assert run(compiled=True) == run(compiled=False)
+
+
+StepResult = collections.namedtuple("StepResult", "loss prediction")
+
+
+def test_results_in_a_namedtuple_and_dict_subclasses():
+    """Before, a namedtuple result made every replay fail (TypeError: its constructor was
+    given one generator), and an OrderedDict or a defaultdict came back as a plain dict."""
+    model = nn.Linear(3, 2)
+
+    def predict(x):
+        with minigrad.no_grad():
+            out = model(x)
+        counts = collections.defaultdict(int, {"doubled": out * 2})
+        return StepResult(out.sum(), out), collections.OrderedDict(out=out), counts
+
+    compiled = minigrad.compile(predict)
+    for x, _ in batches(3):
+        (loss, prediction), ordered, counts = compiled(x)
+        (want_loss, want_prediction), _, want_counts = predict(x)
+        assert type(loss) is minigrad.Tensor and loss.tolist() == want_loss.tolist()
+        assert prediction.tolist() == want_prediction.tolist()
+        assert type(ordered) is collections.OrderedDict and list(ordered) == ["out"]
+        assert type(counts) is collections.defaultdict and counts["other"] == 0
+        assert counts["doubled"].tolist() == want_counts["doubled"].tolist()
