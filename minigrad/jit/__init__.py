@@ -100,7 +100,8 @@ def compile(fn=None, *, max_traces: int = 8):
       (``manual_seed``, ``set_rng_state``), ``numpy.random`` and Python's ``random``
       inside ``fn`` raise ``TraceError`` too (a replay would not start again from the
       seed, or would reuse the numbers, and the coin flips, of the trace).
-    - The returned Tensors are fresh arrays each call, detached from any graph;
+    - The returned Tensors are fresh arrays each call, detached from any graph (an
+      input returned as it is comes back as itself, one Tensor returned twice as one);
       ``.grad`` of parameters holds this call's gradient, as in eager, and so does
       that of a returned Tensor that ``retain_grad()`` kept one for. Since a replay
       has no graph, a function that runs no backward pass itself and returns a Tensor
@@ -292,9 +293,9 @@ class Trace:
                     with seen.watching(), seen.noting_rates(optimizers):
                         result = fn(*args, **kwargs)
                     _refuse_hyperparameters_set_inside(optimizers, hyperparameters)
-                    output_spec = _spec(result)
+                    output_spec = _spec(result, tensors)
                     if not seen.backward_passes:
-                        _refuse_a_graph_to_differentiate(result)
+                        _refuse_a_graph_to_differentiate(result, tensors)
         finally:
             Trace.running, recorder.closed = False, True
             called = [m for m, _, _ in seen.modules.values() if all(m is not v for v in modules)]
@@ -366,7 +367,7 @@ class Trace:
         for module, name, value in self.settings:  # Python: set as the traced call left it
             if module() is not None:
                 object.__setattr__(module(), name, value)
-        return _build(self.output_spec, env)
+        return _build(self.output_spec, env, tensors)
 
 
 @contextmanager
@@ -908,18 +909,27 @@ def _tensors_in(value) -> list:
     return []
 
 
-def _spec(result):
+def _spec(result, inputs, specs=None):
     """The shape of ``fn``'s result, with each Tensor as ("T", buffer, its backend, the
-    buffer of its ``.grad`` or None: a ``retain_grad()`` result keeps its gradient)."""
+    buffer of its ``.grad`` or None: a ``retain_grad()`` result keeps its gradient), or
+    ("input", its position) for an input returned as it is; a Tensor returned twice has
+    one spec (``specs``: id -> spec), so that a replay returns one Tensor twice too."""
+    specs = {} if specs is None else specs
     if isinstance(result, Tensor):
-        grad = None if result.grad is None else result.grad.data.index
-        return ("T", result.data.index, result._backend, grad)
+        if id(result) not in specs:
+            position = next((i for i, t in enumerate(inputs) if t is result), None)
+            if position is not None:
+                specs[id(result)] = ("input", position)
+            else:
+                grad = None if result.grad is None else result.grad.data.index
+                specs[id(result)] = ("T", result.data.index, result._backend, grad)
+        return specs[id(result)]
     if isinstance(result, (tuple, list)):
-        return (type(result), [_spec(r) for r in result])
+        return (type(result), [_spec(r, inputs, specs) for r in result])
     if isinstance(result, dict):  # (an empty copy: OrderedDict, defaultdict come back as such)
         empty = copy.copy(result)
         empty.clear()
-        return (dict, {k: _spec(v) for k, v in result.items()}, empty)
+        return (dict, {k: _spec(v, inputs, specs) for k, v in result.items()}, empty)
     return ("const", result)
 
 
@@ -961,12 +971,12 @@ def _graph_of(result) -> set:
     return reached
 
 
-def _refuse_a_graph_to_differentiate(result):
+def _refuse_a_graph_to_differentiate(result, inputs):
     """A result that requires grad, from a step that ran no backward pass, is there to be
     differentiated by the caller; a replay's results are detached, so that backward()
     would silently leave out every path through this function."""
     for tensor in _tensors_in(result):
-        if tensor.requires_grad:
+        if tensor.requires_grad and all(tensor is not t for t in inputs):  # (x: x itself)
             raise TraceError(
                 "minigrad.compile: the compiled function returns a tensor that requires grad "
                 f"(shape {tuple(tensor.shape)}) and runs no backward pass itself, at "
@@ -983,7 +993,7 @@ def _spec_buffers(spec):
         yield rest[0]
         if rest[2] is not None:
             yield rest[2]
-    elif kind == "const":
+    elif kind in ("const", "input"):
         return
     elif kind is dict:
         for s in rest[0].values():
@@ -993,22 +1003,27 @@ def _spec_buffers(spec):
             yield from _spec_buffers(s)
 
 
-def _build(spec, env):
-    """The result of a replay: new Tensors on its arrays, in the shape ``fn`` returned."""
+def _build(spec, env, inputs, built=None):
+    """The result of a replay: new Tensors on its arrays (the input itself for an input),
+    in the shape ``fn`` returned (``built``: id(spec) -> Tensor, for one returned twice)."""
+    built = {} if built is None else built
     kind, *rest = spec
     if kind == "T":
-        index, backend, grad = rest
-        tensor = Tensor._make(env[index], backend)
-        if grad is not None:
-            tensor.grad = Tensor._make(env[grad], backend)
-        return tensor
+        if id(spec) not in built:
+            index, backend, grad = rest
+            tensor = built[id(spec)] = Tensor._make(env[index], backend)
+            if grad is not None:
+                tensor.grad = Tensor._make(env[grad], backend)
+        return built[id(spec)]
+    if kind == "input":
+        return inputs[rest[0]]
     if kind == "const":
         return rest[0]
     if kind is dict:
-        built = copy.copy(rest[1])
-        built.update({k: _build(s, env) for k, s in rest[0].items()})
-        return built
-    items = [_build(s, env) for s in rest[0]]
+        made = copy.copy(rest[1])
+        made.update({k: _build(s, env, inputs, built) for k, s in rest[0].items()})
+        return made
+    items = [_build(s, env, inputs, built) for s in rest[0]]
     return kind._make(items) if hasattr(kind, "_make") else kind(items)  # (a namedtuple)
 
 

@@ -365,3 +365,20 @@ def test_results_in_a_namedtuple_and_dict_subclasses():
         assert type(ordered) is collections.OrderedDict and list(ordered) == ["out"]
         assert type(counts) is collections.defaultdict and counts["other"] == 0
         assert counts["doubled"].tolist() == want_counts["doubled"].tolist()
+
+
+def test_an_input_returned_and_a_result_returned_twice_are_the_same_tensors():
+    """Eager returns the input x itself, and y twice is one Tensor. Before, a replay
+    returned a new Tensor on x's array (without x's requires_grad) and two Tensors for y."""
+
+    @minigrad.compile
+    def passes_through(x, w):
+        y = (x * w).detach()
+        return x, y, {"again": y}
+
+    w = minigrad.tensor([2.0, 3.0])
+    for call in range(3):
+        x = minigrad.tensor([float(call), 1.0], requires_grad=True)
+        same, y, held = passes_through(x, w)
+        assert same is x and same.requires_grad
+        assert held["again"] is y and y.tolist() == [2.0 * call, 3.0]
