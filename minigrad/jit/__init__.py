@@ -118,9 +118,10 @@ def compile(fn=None, *, max_traces: int = 8):
       optimizer state set to a new array (``state["momentum_buffer"] = ...``), and an
       input that held an outside Tensor's array when traced (``step(w.detach())``
       with ``w`` read inside too) but not now. A model or optimizer that ``fn`` sees
-      (closure, globals, ``self``) replaced by another (``self.optimizer = Adam(...)``)
-      drops the traces; one that ``fn`` looks up in a dict or list is a constant of the
-      trace, as a loss function or a number looked up there is: pass it as an argument.
+      (closure, globals, ``self`` of a method or of a callable object, a partial's
+      arguments) replaced by another (``self.optimizer = Adam(...)``) drops the
+      traces; one that ``fn`` looks up in a dict or list is a constant of the trace, as
+      a loss function or a number looked up there is: pass it as an argument.
     - Replay changes what eager changes in place. A module setting the step changes
       itself (``model.train()`` at its top, ``self.initialized = True`` on a first
       call) is keyed on the value the call finds and set after each replay as the
@@ -1032,10 +1033,16 @@ def _is_module(value) -> bool:
 
 
 def _visible_objects(fn) -> dict:
-    """The modules and optimizers ``fn`` can reach: closure, globals it names, ``self``."""
+    """The modules and optimizers ``fn`` can reach: closure, globals it names, ``self``
+    (of a bound method, or a callable object, a Module among them), a partial's arguments."""
     candidates = []
+    if isinstance(fn, functools.partial):  # partial(step, model, optimizer)
+        candidates += [*fn.args, *fn.keywords.values()]
+        fn = fn.func
     target = getattr(fn, "__func__", fn)
     owner = getattr(fn, "__self__", None)  # a bound method: its object, and what it holds
+    if owner is None and not hasattr(fn, "__code__") and hasattr(fn, "__dict__"):
+        owner, target = fn, type(fn).__call__  # an object with __call__ (a trainer, a Module)
     if owner is not None:
         candidates += [owner, *(vars(owner).values() if hasattr(owner, "__dict__") else ())]
     for cell in getattr(target, "__closure__", None) or ():
