@@ -168,6 +168,7 @@ class CompiledFunction:
         self.fn, self.max_traces = fn, max_traces
         self.traces: OrderedDict = OrderedDict()  # signature -> Trace
         self.modules, self.optimizers, self.visible = [], [], []
+        self.candidates = []  # the ids of what fn can reach, at the last call (look_around)
         self.rates_as_numbers = []  # optimizers whose update reads group["lr"] itself
         self.watched = Watched()  # what earlier traces read from outside (see Watched)
         self.look_around()
@@ -177,7 +178,12 @@ class CompiledFunction:
         """Find the modules and optimizers ``fn`` sees (closure, globals, ``self``); if they
         are others than at the last call (``model = Net()`` again in a notebook, a trainer's
         ``self.optimizer = Adam(...)``), forget the traces, which hold the old ones."""
-        visible = _visible_objects(self.fn)
+        candidates = _candidates(self.fn)
+        ids = list(map(id, candidates))  # the same objects as before (none of them gone)?
+        if ids == self.candidates and all([r() is not None for r in self.visible]):
+            return
+        self.candidates = ids
+        visible = _visible_objects(candidates)
         roots = visible["modules"] + visible["optimizers"]
         if len(roots) == len(self.visible) and all(r() is o for r, o in zip(self.visible, roots)):
             return
@@ -1032,9 +1038,16 @@ def _is_module(value) -> bool:
     return isinstance(value, Module)
 
 
-def _visible_objects(fn) -> dict:
-    """The modules and optimizers ``fn`` can reach: closure, globals it names, ``self``
-    (of a bound method, or a callable object, a Module among them), a partial's arguments."""
+def _visible_objects(candidates) -> dict:
+    """The modules and optimizers among ``candidates``."""
+    modules = [c for c in candidates if _is_module(c)]
+    optimizers = [c for c in candidates if isinstance(c, Optimizer)]
+    return {"modules": modules, "optimizers": optimizers}
+
+
+def _candidates(fn) -> list:
+    """What ``fn`` can reach: closure, globals it names, ``self`` (of a bound method, or a
+    callable object, a Module among them) and what it holds, a partial's arguments."""
     candidates = []
     if isinstance(fn, functools.partial):  # partial(step, model, optimizer)
         candidates += [*fn.args, *fn.keywords.values()]
@@ -1054,6 +1067,4 @@ def _visible_objects(fn) -> dict:
     for name in code.co_names if code is not None else ():
         if name in names:
             candidates.append(names[name])
-    modules = [c for c in candidates if _is_module(c)]
-    optimizers = [c for c in candidates if isinstance(c, Optimizer)]
-    return {"modules": modules, "optimizers": optimizers}
+    return candidates
