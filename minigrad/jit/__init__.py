@@ -545,6 +545,8 @@ class Seen:
         for key, (module, numbers, slots) in self.modules.items():
             now = _numbers_of(module)
             numbers = {k: v for k, v in numbers.items() if k not in slots}
+            for name in now.keys() - numbers.keys() - slots.keys():  # made by the step:
+                numbers[name] = None  # (as the signature reads a missing one)
             for name, value in numbers.items():
                 if name in now and (type(now[name]), now[name]) != (type(value), value):
                     self.settings.append((module, name, now[name]))
