@@ -58,7 +58,8 @@ def compile(fn=None, *, max_traces: int = 8):
     Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
     module's training flag, settings that are Python numbers or tuples of them
     (Dropout's ``p``, Conv2d's ``padding``), which of its Tensor attributes are None
-    (an RNN's state ``self.h = None`` after a reset), parameters and forward hooks,
+    (an RNN's state ``self.h = None`` after a reset), parameters, submodules and
+    forward hooks,
     and the hyperparameters of the optimizers of those Tensors):
 
     1. the first call runs eagerly, recording every array call it makes, with the
@@ -409,7 +410,7 @@ class Seen:
     read (``p.data = new`` outside the step is a new one), the same ``requires_grad``
     (a frozen layer), a ``.grad`` there or not (accumulating adds to it, a first
     backward makes it), the same gradient hooks, and for each module it called the
-    same training flag, forward hooks, parameters, Python numbers (Dropout's ``p``,
+    same training flag, forward hooks, parameters, submodules, Python numbers (Dropout's ``p``,
     BatchNorm's ``momentum``) and Tensor attributes that are None or not (an RNN's
     state after a reset). The signature reads all of it (``Watched``), for the
     objects ``fn`` can see and for those a trace found, held in a dict or an argument.
@@ -618,12 +619,13 @@ class Watched:
                 numbers = tuple([before[1][n] if n in before[1] else d.get(n) for n in names])
             else:
                 numbers = tuple(map(d.get, names))
-            pre, post = d["_forward_pre_hooks"], d["_forward_hooks"]
+            pre, post, children = d["_forward_pre_hooks"], d["_forward_hooks"], d["_modules"]
             append(
                 (
                     numbers,
                     empty,
                     tuple(map(id, d["_parameters"].values())),
+                    tuple(map(id, children.values())) if children else None,  # (model.head = new)
                     tuple(map(id, pre)) if pre else None,
                     tuple(map(id, post)) if post else None,
                 )

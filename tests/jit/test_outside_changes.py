@@ -33,6 +33,10 @@ def replace_a_parameter(model, optimizer, state):  # the optimizer keeps the old
     model[3].weight = nn.Parameter(minigrad.tensor(numpy.full((2, 6), 0.25, numpy.float32)))
 
 
+def replace_a_submodule(model, optimizer, state):  # a new head; the optimizer has the old
+    model[3] = nn.Linear(6, 2)
+
+
 def change_dropout_p(model, optimizer, state):
     model[2].p = 0.1
 
@@ -66,6 +70,7 @@ CHANGES = [
     freeze_the_first_bias,
     replace_a_weights_array,
     replace_a_parameter,
+    replace_a_submodule,
     change_dropout_p,
     change_batchnorm_momentum,
     add_a_forward_hook,
