@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import types
 import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -57,9 +58,9 @@ def compile(fn=None, *, max_traces: int = 8):
     outside, wherever ``fn`` reached it (a dict, an argument's attribute): each
     Tensor's array, ``requires_grad``, whether it has a ``.grad`` and its hooks, each
     module's training flag, settings that are Python numbers or tuples of them
-    (Dropout's ``p``, Conv2d's ``padding``), which of its Tensor attributes are None
-    (an RNN's state ``self.h = None`` after a reset), parameters, submodules and
-    forward hooks,
+    (Dropout's ``p``, Conv2d's ``padding``) or functions (``self.act = F.relu``),
+    which of its Tensor attributes are None (an RNN's state ``self.h = None`` after a
+    reset), parameters, submodules and forward hooks,
     and the hyperparameters of the optimizers of those Tensors):
 
     1. the first call runs eagerly, recording every array call it makes, with the
@@ -644,7 +645,7 @@ _DATA = Tensor.__dict__["data"]  # a Tensor's array as it is (a trace patches Te
 
 def _numbers_of(module) -> dict:
     """A module's settings that are plain Python values (``p``, ``momentum``, ``training``,
-    and tuples of them: ``stride``, ``padding``)."""
+    and tuples of them: ``stride``, ``padding``) or functions (``self.act = F.relu``)."""
     return {k: v for k, v in module.__dict__.items() if _is_setting(v)}
 
 
@@ -662,7 +663,10 @@ def _slots_of(module) -> dict:
 def _is_setting(value) -> bool:
     if type(value) is tuple:
         return all(type(v) in _NUMBERS for v in value)
-    return type(value) in _NUMBERS
+    return type(value) in _NUMBERS or type(value) in _FUNCTIONS
+
+
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType)  # self.act = F.relu: by identity
 
 
 class WriteBack:

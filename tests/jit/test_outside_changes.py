@@ -397,3 +397,37 @@ def test_an_optimizer_of_ones_own_reading_its_learning_rate_with_a_scheduler():
         return seen
 
     assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_new_activation_function_of_a_module_is_seen():
+    """self.act = F.tanh between calls (an activation held as a function, as Hugging Face's
+    ACT2FN): before, the replays went on with the traced call's relu."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out, self.act = nn.Linear(3, 4), nn.Linear(4, 2), F.relu
+
+        def forward(self, x):
+            return self.out(self.act(self.hidden(x)))
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = Net()
+
+        def predict(x):
+            with minigrad.no_grad():
+                return model(x)
+
+        if compiled:
+            predict = minigrad.compile(predict)
+        rng = numpy.random.default_rng(10)
+        seen = []
+        for call in range(5):
+            if call == 3:
+                model.act = F.tanh
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            seen.append(predict(x).numpy().tobytes())
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
