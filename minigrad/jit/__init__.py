@@ -124,7 +124,9 @@ def compile(fn=None, *, max_traces: int = 8):
       arguments) replaced by another (``self.optimizer = Adam(...)``) drops the
       traces; one that ``fn`` looks up in a dict or list is a constant of the trace, as
       a loss function or a number looked up there is: pass it as an argument.
-    - Replay changes what eager changes in place. A module setting the step changes
+    - Replay changes what eager changes in place, and counts up the ``_version`` of
+      those Tensors as eager does (a graph that saved one before the call refuses its
+      backward, as in eager). A module setting the step changes
       itself (``model.train()`` at its top, ``self.initialized = True`` on a first
       call) is keyed on the value the call finds and set after each replay as the
       traced call left it; a number that changes at every call (``self.calls += 1``)
@@ -334,6 +336,9 @@ class Trace:
             if not _same(numbers_after[place][2], value)
         ]
         trace.settings = [(weakref.ref(m), name, value) for m, name, value in seen.settings]
+        trace.versions = [  # (a weak reference, or an input's position; the count)
+            (_position_or_ref(t, tensors), count) for t, count in seen.versions
+        ]
         trace.inputs_requiring_grad = [  # x.requires_grad_() on an input: a replay does it too
             (i, t._requires_grad)
             for i, t in enumerate(tensors)
@@ -346,6 +351,9 @@ class Trace:
     aliases = ()  # (position, Tensor): an outside Tensor that held that input's array
     settings = ()  # (module, name, value): a module setting the step changed (model.train())
     inputs_requiring_grad = ()  # (position, requires_grad): set by the step on an input
+    # (Tensor, count): _version counted up by the step's in-place changes (optimizer.step()),
+    # which a graph that saved the Tensor checks at its backward (eager: an error)
+    versions = ()
     # (state dict, key, value before, after): a number in optimizer state the step changed
     state_numbers = ()
 
@@ -373,6 +381,10 @@ class Trace:
             state[key] = value
         for position, requires_grad in self.inputs_requiring_grad:
             tensors[position]._requires_grad = requires_grad
+        for where, count in self.versions:
+            tensor = tensors[where] if type(where) is int else where()
+            if tensor is not None:
+                tensor._version += count
         for module, name, value in self.settings:  # Python: set as the traced call left it
             if module() is not None:
                 object.__setattr__(module(), name, value)
@@ -426,6 +438,7 @@ class Seen:
         self.remembered: dict = {}  # the same, for the modules fn can see, before the step
         self.places: dict = {}  # as _places, for the modules called, at their first call
         self.made: list = []  # Tensors the step made, alive after it (see _untrace)
+        self.versions: list = []  # (Tensor, by how much the step counted its _version up)
         self.rates_as_numbers: list = []  # optimizers that stepped with no learning_rate()
         self.settings: list = []  # (module, name, value after): settings the step changed
         self.optimizers: list = []  # the optimizers of those Tensors
@@ -740,6 +753,12 @@ class WriteBack:
                 tensor.data = array
 
 
+def _position_or_ref(tensor, tensors):
+    """The position of ``tensor`` among the call's inputs, or a weak reference to it."""
+    position = next((i for i, t in enumerate(tensors) if t is tensor), None)
+    return weakref.ref(tensor) if position is None else position
+
+
 def _gradients_dropped(optimizers, tensors, before) -> list:
     """A "no grad" write-back for each parameter or input that had a ``.grad`` before the
     step and none after (``zero_grad()`` at its end, after accumulating into it): each
@@ -848,13 +867,15 @@ def _untrace(touched, optimizers, modules, seen) -> list:
     The Tensors read from outside go to ``seen.tensors``."""
     made = {}  # id(Tensor) -> (the Tensor, its buffer), for Tensors holding arrays it made
     alive, existed = [], {}
-    for ref, before in touched.values():
+    for ref, before, version in touched.values():
         tensor = ref()
         if tensor is None or not isinstance(tensor.data, Traced):
             continue  # gone, or seen already
         traced = tensor.data
         tensor.data = traced.value
         alive.append(tensor)
+        if before is not None and tensor._version != version:  # changed in place
+            seen.versions.append((tensor, tensor._version - version))
         kind = traced.recorder.kinds[traced.index]
         if kind == "made":
             made[id(tensor)] = (tensor, traced.index)

@@ -602,7 +602,8 @@ def patched(recorder, backends, optimizers):
 
     Yields the Tensors whose ``data`` the step read or set, as {id: (weak reference,
     a weak reference to the array it held before the step, or None for a Tensor the
-    step made)}, and the (state dict, key) pairs of optimizer state it may change.
+    step made, its ``_version`` then)}, and the (state dict, key) pairs of optimizer state
+    it may change.
     """
     from minigrad.tensor import Tensor
 
@@ -628,7 +629,12 @@ def patched(recorder, backends, optimizers):
     def note(tensor, before):
         seen = touched.get(id(tensor))
         if seen is None or seen[0]() is not tensor:  # (an id is reused once its Tensor dies)
-            touched[id(tensor)] = (weakref.ref(tensor), None if before is None else weak(before))
+            version = getattr(tensor, "_version", 0)  # (in-place changes count it up)
+            touched[id(tensor)] = (
+                weakref.ref(tensor),
+                None if before is None else weak(before),
+                version,
+            )
 
     states = []
     for optimizer in optimizers:

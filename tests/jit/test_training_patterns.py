@@ -382,3 +382,39 @@ def test_an_input_returned_and_a_result_returned_twice_are_the_same_tensors():
         same, y, held = passes_through(x, w)
         assert same is x and same.requires_grad
         assert held["again"] is y and y.tolist() == [2.0 * call, 3.0]
+
+
+def test_a_graph_that_saved_a_parameter_before_the_step_sees_it_changed():
+    """A penalty computed before the step saves the weight; the step changes the weight in
+    place; backward through the penalty must fail, as eager's does ('modified by an
+    in-place operation'). Before, the replays left the parameters' _version as it was,
+    so from the first replay on that backward silently used the new weights."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        step = training_step_of(model, optimizer)
+        if compiled:
+            step = minigrad.compile(step)
+        failed = []
+        for x, y in batches(4):
+            penalty = (model.weight * model.weight).sum()
+            step(x, y)
+            with pytest.raises(RuntimeError, match="in-place"):
+                penalty.backward()
+            failed.append(model.weight._version)
+        return failed
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def training_step_of(model, optimizer):
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
