@@ -329,12 +329,7 @@ class Trace:
         give_back_freed_memory()  # the replay's memory is one block: not on top of the step's
         trace = Trace(Program(recorder, keep), output_spec, write_backs)
         trace.state_arrays = seen.state_arrays
-        numbers_after = _state_numbers(optimizers)
-        trace.state_numbers = [
-            (state, key, value, numbers_after.get(place, (None, None, None))[2])
-            for place, (state, key, value) in numbers_before.items()
-            if not _same(numbers_after[place][2], value)
-        ]
+        trace.state_numbers = _numbers_changed(numbers_before, _state_numbers(optimizers))
         trace.settings = [(weakref.ref(m), name, value) for m, name, value in seen.settings]
         trace.versions = [  # (a weak reference, or an input's position; the count)
             (_position_or_ref(t, tensors), count) for t, count in seen.versions
@@ -842,6 +837,16 @@ def _state_numbers(optimizers) -> dict:
         for key, value in state.items()
         if type(value) in (int, float)
     }
+
+
+def _numbers_changed(before, after) -> list:
+    """(state dict, key, value before, value after) for each number that changed."""
+    changed = []
+    for place, (state, key, value) in before.items():
+        now = after[place][2] if place in after else None
+        if not _same(now, value):
+            changed.append((state, key, value, now))
+    return changed
 
 
 def _same(a, b) -> bool:
