@@ -203,7 +203,7 @@ def in_dtype(number, dtype):
     >>> in_dtype(0.1, "float32"), in_dtype(numpy.array(0.1), "float32").dtype
     (0.1, dtype('float32'))
     """
-    return number if isinstance(number, (int, float)) else number.astype(dtype)
+    return number if type(number) in (int, float) else number.astype(dtype)  # (numpy.float64: no)
 
 
 def to_int64_if_integer(array):

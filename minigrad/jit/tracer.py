@@ -185,9 +185,12 @@ class Recorder:
         """If the step read ``array`` from outside, make it an input (appended to
         ``inputs``: a replay binds it anew) and return its buffer; else None. For state
         the step replaces instead of changing in place: each replay reads the array
-        the one before left (a module's ``self.h = ...``)."""
+        the one before left (a module's ``self.h = ...``). None too for an array that is
+        an input already (``x.data = ...`` on an input x: a replay binds x's array)."""
         traced = self._external_of.get(id(array))
         if array is None or traced is None or traced.value is not array:
+            return None
+        if traced.index in self.inputs:
             return None
         if self.kinds[traced.index] != "input":
             self.kinds[traced.index] = "input"
@@ -599,7 +602,8 @@ def patched(recorder, backends, optimizers):
 
     Yields the Tensors whose ``data`` the step read or set, as {id: (weak reference,
     a weak reference to the array it held before the step, or None for a Tensor the
-    step made)}, and the (state dict, key) pairs of optimizer state it may change.
+    step made, its ``_version`` then)}, and the (state dict, key) pairs of optimizer state
+    it may change.
     """
     from minigrad.tensor import Tensor
 
@@ -625,7 +629,12 @@ def patched(recorder, backends, optimizers):
     def note(tensor, before):
         seen = touched.get(id(tensor))
         if seen is None or seen[0]() is not tensor:  # (an id is reused once its Tensor dies)
-            touched[id(tensor)] = (weakref.ref(tensor), None if before is None else weak(before))
+            version = getattr(tensor, "_version", 0)  # (in-place changes count it up)
+            touched[id(tensor)] = (
+                weakref.ref(tensor),
+                None if before is None else weak(before),
+                version,
+            )
 
     states = []
     for optimizer in optimizers:

@@ -24,6 +24,7 @@ large (about lr / sqrt(1 - alpha) on the first).
 
 from __future__ import annotations
 
+from minigrad.optim.adam import _step_count
 from minigrad.optim.optimizer import Optimizer, _check_non_negative
 
 
@@ -91,9 +92,9 @@ class RMSprop(Optimizer):
         alpha, eps = float(group["alpha"]), float(group["eps"])
         momentum = float(group["momentum"])
         if "step" not in state:
-            state["step"] = 0
             state["square_avg"] = xp.zeros_like(p)
-        state["step"] += 1
+        step = state["step"] = _step_count(state.get("step", 0), p, xp)
+        step += 1  # in place: an array, as Adam's (compile replays it; a number it would not)
 
         v = state["square_avg"]
         v *= alpha

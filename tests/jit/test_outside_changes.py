@@ -33,6 +33,10 @@ def replace_a_parameter(model, optimizer, state):  # the optimizer keeps the old
     model[3].weight = nn.Parameter(minigrad.tensor(numpy.full((2, 6), 0.25, numpy.float32)))
 
 
+def replace_a_submodule(model, optimizer, state):  # a new head; the optimizer has the old
+    model[3] = nn.Linear(6, 2)
+
+
 def change_dropout_p(model, optimizer, state):
     model[2].p = 0.1
 
@@ -66,6 +70,7 @@ CHANGES = [
     freeze_the_first_bias,
     replace_a_weights_array,
     replace_a_parameter,
+    replace_a_submodule,
     change_dropout_p,
     change_batchnorm_momentum,
     add_a_forward_hook,
@@ -270,5 +275,159 @@ def test_a_state_reset_to_none_between_calls_starts_afresh():
             y = minigrad.tensor(rng.standard_normal((2, 2)).astype(numpy.float32))
             losses.append(step(x, y).numpy().tobytes())
         return losses, [p.numpy().tobytes() for p in model.parameters()]
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_adam_restored_from_a_checkpoint_counts_on_from_the_restored_step():
+    """Save Adam's state after call 2, restore it before call 4 (resuming a run). The
+    restored step count is a number, which Adam's next step makes an array again; before,
+    that trace was kept, and it had read the number as a constant: every replay set the
+    count to 4 again (eager: 4, 5, 6, ...), so the bias correction stopped moving."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+        step = training_step(model, optimizer, F.mse_loss)
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(6)
+        seen = []
+        for call in range(8):
+            if call == 2:
+                saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                saved_optimizer = optimizer.state_dict()
+            if call == 4:
+                model.load_state_dict(saved)
+                optimizer.load_state_dict(saved_optimizer)
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in model.parameters()]
+            seen += [float(s["step"]) for s in optimizer.state_dict()["state"].values()]
+        return seen
+
+    eager = run(compiled=False)
+    assert eager[-2:] == [6.0, 6.0]  # 2 steps saved, 4 more after the restore (calls 4-7)
+    assert run(compiled=True) == eager
+
+
+class Trainer:
+    """A training loop's object: its step reads self.model and self.optimizer."""
+
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        self.optimizer = optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(self, x, y):
+        return training_step(self.model, self.optimizer, F.mse_loss)(x, y)
+
+    __call__ = step
+
+
+def new_optimizer(trainer):  # a second phase of training, with Adam
+    trainer.optimizer = optim.Adam(trainer.model.parameters(), lr=0.01)
+
+
+def new_model_and_optimizer(trainer):  # a notebook cell run again
+    trainer.model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+    trainer.optimizer = optim.SGD(trainer.model.parameters(), lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("compiled_as", ["bound_method", "callable_object"])
+@pytest.mark.parametrize("change", [new_optimizer, new_model_and_optimizer])
+def test_a_model_or_optimizer_the_step_sees_replaced_by_another(change, compiled_as):
+    """Before, compile found the modules and optimizers of a bound method's object (or of
+    a closure, or globals) once, when compiled: the replays after self.optimizer = Adam(...)
+    went on stepping with the old SGD, and after a new model they trained the old one. A
+    callable object (compile(trainer)) was not looked into at all."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        trainer = Trainer()
+        step = trainer.step if compiled_as == "bound_method" else trainer
+        step = minigrad.compile(step) if compiled else step
+        rng = numpy.random.default_rng(7)
+        seen = []
+        for call in range(7):
+            if call == 3:
+                change(trainer)
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in trainer.model.parameters()]
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+class PlainSGD(optim.Optimizer):
+    """An optimizer of one's own, as a reader writes one: its update reads group["lr"]."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, p, g, state, group, xp):
+        p -= group["lr"] * g
+
+
+def test_an_optimizer_of_ones_own_reading_its_learning_rate_with_a_scheduler():
+    """The built-in optimizers read the learning rate through Optimizer.learning_rate,
+    which each replay refills; one's own that reads group["lr"] has it as a constant of
+    the trace. Before, its rate was left out of the signature as theirs is, so the
+    replays kept the first rate while StepLR halved it after each call."""
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        optimizer = PlainSGD(model.parameters())
+        scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        step = training_step(model, optimizer, F.mse_loss)
+        if compiled:
+            step = minigrad.compile(step)
+        rng = numpy.random.default_rng(9)
+        seen = []
+        for _ in range(6):
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            y = minigrad.tensor(rng.standard_normal((4, 2)).astype(numpy.float32))
+            seen.append(step(x, y).numpy().tobytes())
+            seen += [p.numpy().tobytes() for p in model.parameters()]
+            scheduler.step()
+        return seen
+
+    assert run(compiled=True) == run(compiled=False)
+
+
+def test_a_new_activation_function_of_a_module_is_seen():
+    """self.act = F.tanh between calls (an activation held as a function, as Hugging Face's
+    ACT2FN): before, the replays went on with the traced call's relu."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out, self.act = nn.Linear(3, 4), nn.Linear(4, 2), F.relu
+
+        def forward(self, x):
+            return self.out(self.act(self.hidden(x)))
+
+    def run(compiled):
+        minigrad.manual_seed(0)
+        model = Net()
+
+        def predict(x):
+            with minigrad.no_grad():
+                return model(x)
+
+        if compiled:
+            predict = minigrad.compile(predict)
+        rng = numpy.random.default_rng(10)
+        seen = []
+        for call in range(5):
+            if call == 3:
+                model.act = F.tanh
+            x = minigrad.tensor(rng.standard_normal((4, 3)).astype(numpy.float32))
+            seen.append(predict(x).numpy().tobytes())
+        return seen
 
     assert run(compiled=True) == run(compiled=False)
