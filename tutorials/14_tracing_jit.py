@@ -11,6 +11,8 @@
 #
 # **Source:** [minigrad/jit/tracer.py](../minigrad/jit/tracer.py) (recording),
 # [minigrad/jit/program.py](../minigrad/jit/program.py) (dead calls, memory plan, replay),
+# [minigrad/jit/trace.py](../minigrad/jit/trace.py) (one recorded call, results handed back),
+# [minigrad/jit/outside.py](../minigrad/jit/outside.py) (what a trace read from outside),
 # [minigrad/jit/__init__.py](../minigrad/jit/__init__.py) (when to trace, when to replay).
 #
 # Run it: `python tutorials/14_tracing_jit.py` (a few seconds).
