@@ -13,7 +13,11 @@ import pytest
 
 import minigrad
 
-X = minigrad.tensor(numpy.arange(6.0).reshape(2, 3))
+
+def _matrix():
+    """A (2, 3) tensor on the test's device (made in each test: the device is set per test)."""
+    return minigrad.tensor(numpy.arange(6.0).reshape(2, 3))
+
 
 OUT_OF_RANGE = {
     "flatten start": lambda x: x.flatten(2),
@@ -34,21 +38,22 @@ OUT_OF_RANGE = {
 @pytest.mark.parametrize("name", sorted(OUT_OF_RANGE))
 def test_a_dim_out_of_range_raises_an_index_error_naming_the_range(name):
     with pytest.raises(IndexError, match=r"dimension out of range.*but got"):
-        OUT_OF_RANGE[name](X)
+        OUT_OF_RANGE[name](_matrix())
 
 
 def test_flatten_with_start_after_end_raises():
     with pytest.raises(RuntimeError, match=r"start_dim \(1\) cannot come after end_dim \(0\)"):
-        X.flatten(1, 0)
+        _matrix().flatten(1, 0)
 
 
 def test_dims_in_range_keep_working():
-    assert X.flatten(-2).shape == (6,) and X.flatten(1).shape == (2, 3)
-    assert X.unsqueeze(2).shape == (2, 3, 1) and X.unsqueeze(-3).shape == (1, 2, 3)
-    assert minigrad.stack([X, X], -1).shape == (2, 3, 2)
-    assert minigrad.cat([X, X], -2).shape == (4, 3)
-    assert X.permute(-1, 0).shape == (3, 2)
-    assert X.index_select(-1, minigrad.tensor([2])).tolist() == [[2.0], [5.0]]
+    x = _matrix()
+    assert x.flatten(-2).shape == (6,) and x.flatten(1).shape == (2, 3)
+    assert x.unsqueeze(2).shape == (2, 3, 1) and x.unsqueeze(-3).shape == (1, 2, 3)
+    assert minigrad.stack([x, x], -1).shape == (2, 3, 2)
+    assert minigrad.cat([x, x], -2).shape == (4, 3)
+    assert x.permute(-1, 0).shape == (3, 2)
+    assert x.index_select(-1, minigrad.tensor([2])).tolist() == [[2.0], [5.0]]
 
 
 def test_a_0d_tensor_takes_dim_minus_1_and_0():

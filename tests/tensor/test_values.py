@@ -290,8 +290,9 @@ def test_a_uint8_index_asks_whether_it_is_a_mask_or_positions(wrap):
         ([[0, 1], [2, 0]], [2.0, 4.0]),  # x[[0, 1], [2, 0]]: elements (0, 2) and (1, 0)
         ([(0, 1), (1, 2)], [1.0, 6.0]),
         ([numpy.array([0, 1]), numpy.array([1, 2])], [1.0, 6.0]),
-        ([minigrad.tensor([0, 1]), minigrad.tensor([1, 2])], [1.0, 6.0]),
-        ([minigrad.tensor(1), minigrad.tensor(2)], 6.0),  # x[1, 2]
+        # tensors: made in the test, on its device (a lambda), not at collection
+        (lambda: [minigrad.tensor([0, 1]), minigrad.tensor([1, 2])], [1.0, 6.0]),
+        (lambda: [minigrad.tensor(1), minigrad.tensor(2)], 6.0),  # x[1, 2]
         ([[0, 1]], [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]),  # x[[0, 1]]
         ([slice(0, 2), 1], [1.0, 5.0]),
         ([0, 1], [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]),  # plain ints: rows
@@ -301,6 +302,7 @@ def test_a_list_holding_sequences_indexes_as_a_tuple_as_pytorch(key, expected):
     """Was NumPy 2's reading, one index array: x[[[0, 1], [2, 0]]] gave rows 0, 1, 2, 0
     (shape (2, 2, 4)), x[[tensor(1), tensor(2)]] rows 1 and 2. PyTorch reads a short
     list holding a sequence, tensor, slice, None or ... as a tuple: x[[0, 1], [2, 0]]."""
+    key = key() if callable(key) else key
     x = minigrad.arange(12.0).reshape(3, 4)
     assert x[key].tolist() == expected
     y = minigrad.zeros(3, 4)
