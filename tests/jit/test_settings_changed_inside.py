@@ -6,19 +6,14 @@ setting the step changed, keys itself on the value it found, and each replay set
 value the traced call left. Each case runs compiled and eager and compares bit for bit.
 """
 
-import numpy
 import pytest
 
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
 
-
-def batches(calls, rng_seed=3):
-    rng = numpy.random.default_rng(rng_seed)
-    for _ in range(calls):
-        x = minigrad.tensor(rng.standard_normal((8, 3)).astype(numpy.float32))
-        yield x, minigrad.tensor(rng.standard_normal((8, 2)).astype(numpy.float32))
+from .test_compile import training_step
+from .test_training_patterns import batches
 
 
 @pytest.mark.parametrize("hidden", [False, True], ids=["visible", "in_a_dict"])
@@ -132,13 +127,7 @@ def test_a_counter_the_forward_advances_is_not_replayed_as_traced():
         model = Warmup()
         optimizer = optim.SGD(model.parameters(), lr=0.1)
 
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = training_step(model, optimizer, F.mse_loss)
         if compiled:
             step = minigrad.compile(step)
         seen = [step(x, y).numpy().tobytes() for x, y in batches(5)]

@@ -10,6 +10,8 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import dtypes, nn, optim
 
+from .test_compile import training_step
+
 
 def batches(calls, seed=3):
     rng = numpy.random.default_rng(seed)
@@ -100,13 +102,7 @@ def test_batchnorm_averaging_every_batch_so_far():
         model = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5, momentum=None), nn.Linear(5, 2))
         optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = training_step(model, optimizer, F.mse_loss)
         if compiled:
             step = minigrad.compile(step)
         seen = []
