@@ -103,7 +103,7 @@ class Adam(Optimizer):
                 )
 
     def _update(self, p, g, state: dict, group: dict, xp) -> None:
-        lr, eps = self.learning_rate(group, p, xp), float(group["eps"])  # lr: float64
+        lr, eps = self.learning_rate(group, p, xp, "float64"), float(group["eps"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         if self.decoupled_weight_decay:  # AdamW: shrink p, not through g
             p *= in_dtype(1 - lr * float(group["weight_decay"]), p.dtype)

@@ -225,17 +225,18 @@ class Optimizer:
         self._update(p, g, state, group, xp)  # 2. the optimizer's own rule, in place on p
         param._version += 1  # p changed in place: a graph that saved it must not reuse it
         if group["l1_proximal"] and group["l1"] > 0:
-            threshold = self.learning_rate(group, p, xp) * float(group["l1"])
+            threshold = self.learning_rate(group, p, xp, "float64") * float(group["l1"])
             soft_threshold_(p, dtypes.in_dtype(threshold, p.dtype))  # 3. proximal L1
 
     def learning_rate(self, group: dict, p, xp, dtype=None):
         """``group["lr"]``: the number, or, while ``minigrad.compile`` traces the update
-        of ``p``, a 0-d float64 array that each replay refills first.
+        of ``p``, a 0-d array that each replay refills first.
 
         Why: a Python number in the recorded calls is a constant of the trace, so each
         new rate (a scheduler's) would make a new trace. Both give the same bits: the
-        array is the number's float64, and ``dtype`` rounds it once, as ``p -= lr * g``
-        rounds a number to p's dtype.
+        array is the number rounded once to ``dtype``, p's by default, as ``p -= lr * g``
+        rounds a number to p's dtype; ask for float64 to compute with the number itself
+        before it meets an array (Adam's ``lr / (1 - beta1^t)``).
 
         >>> import minigrad
         >>> from minigrad.optim import SGD
@@ -246,12 +247,13 @@ class Optimizer:
         """
         if concrete(p) is p:  # not traced: the number, which costs no array (no transfer)
             return float(group["lr"])
+        dtype = p.dtype if dtype is None else xp.dtype(dtype)
         key = (id(group), dtype)  # one conversion per group and dtype in a replay, not per p
         if key not in self._traced_rates:
             self.refill_learning_rates()  # (a host write, not recorded: the trace's rates)
             position = next(i for i, g in enumerate(self.param_groups) if g is group)
-            rate = xp.asarray(self._rate_arrays[position])
-            self._traced_rates[key] = rate if dtype is None else rate.astype(dtype)
+            rate = xp.asarray(self._rate_arrays[position])  # (float64)
+            self._traced_rates[key] = rate if rate.dtype == dtype else rate.astype(dtype)
         return self._traced_rates[key]
 
     def refill_learning_rates(self) -> None:

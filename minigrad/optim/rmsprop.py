@@ -88,7 +88,7 @@ class RMSprop(Optimizer):
             _check_non_negative(group, name, index)
 
     def _update(self, p, g, state: dict, group: dict, xp) -> None:
-        lr = self.learning_rate(group, p, xp, p.dtype)
+        lr = self.learning_rate(group, p, xp)
         alpha, eps = float(group["alpha"]), float(group["eps"])
         momentum = float(group["momentum"])
         if "step" not in state:

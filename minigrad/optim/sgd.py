@@ -90,7 +90,7 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, g, state: dict, group: dict, xp) -> None:
-        lr = self.learning_rate(group, p, xp, p.dtype)
+        lr = self.learning_rate(group, p, xp)
         momentum = float(group["momentum"])
         if momentum != 0:
             buf = state.get("momentum_buffer")

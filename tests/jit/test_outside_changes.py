@@ -372,16 +372,27 @@ class PlainSGD(optim.Optimizer):
         p -= group["lr"] * g
 
 
-def test_an_optimizer_of_ones_own_reading_its_learning_rate_with_a_scheduler():
+class RateReadingSGD(PlainSGD):
+    """The same, reading the rate as the built-in optimizers do (``learning_rate``)."""
+
+    def _update(self, p, g, state, group, xp):
+        p -= self.learning_rate(group, p, xp) * g
+
+
+@pytest.mark.parametrize("optimizer_class", [PlainSGD, RateReadingSGD])
+def test_an_optimizer_of_ones_own_reading_its_learning_rate_with_a_scheduler(optimizer_class):
     """The built-in optimizers read the learning rate through Optimizer.learning_rate,
     which each replay refills; one's own that reads group["lr"] has it as a constant of
     the trace. Before, its rate was left out of the signature as theirs is, so the
-    replays kept the first rate while StepLR halved it after each call."""
+    replays kept the first rate while StepLR halved it after each call. And one that
+    called learning_rate(group, p, xp) got a float64 array while traced (a Python number
+    eager): lr * g was computed in float64, not float32, and the weights differed in
+    their last bits."""
 
     def run(compiled):
         minigrad.manual_seed(0)
         model = nn.Linear(3, 2)
-        optimizer = PlainSGD(model.parameters())
+        optimizer = optimizer_class(model.parameters())
         scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
         step = training_step(model, optimizer, F.mse_loss)
         if compiled:
