@@ -419,7 +419,7 @@ class Tensor:
 
     def __setitem__(self, key, value):
         def update(a, v):
-            raw = _raw_key(_list_as_tuple(key) if type(key) is list else key, self)
+            raw = _index_key(key, self)
             split = I.ints_first(raw)
             if split is None:
                 a[raw] = v
@@ -968,9 +968,7 @@ class Tensor:
 
     # --- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
-        if type(key) is list:
-            key = _list_as_tuple(key)
-        key = _raw_key(key, self)
+        key = _index_key(key, self)
         split = I.ints_first(key)
         if split is not None:  # ints and index arrays: the ints first, as in PyTorch
             ints, arrays = split
@@ -1180,6 +1178,12 @@ def _raw_key(key, tensor):
     if hasattr(key, "shape") and not isinstance(key, (int, slice)):
         return _not_uint8(tensor._backend.asarray(key))
     return key
+
+
+def _index_key(key, tensor):
+    """The key of ``tensor[key]`` as the array module reads it: a list read as PyTorch
+    reads it (``_list_as_tuple``), Tensors and lists in it as arrays on tensor's device."""
+    return _raw_key(_list_as_tuple(key) if type(key) is list else key, tensor)
 
 
 def _list_as_tuple(key):

@@ -306,8 +306,8 @@ def _refuse_hyperparameters_set_inside(optimizers, before):
         for i, (group, was) in enumerate(zip(optimizer.param_groups, groups)):
             for name, value in was.items():
                 now = group.get(name)
-                plain = type(now) in (int, float, bool, str, tuple, list, type(None))
-                if now is not value and not (plain and type(now) is type(value) and now == value):
+                plain = type(now) in (*_NUMBERS, tuple, list)  # (equal when unchanged)
+                if now is not value and not (plain and _same(now, value)):
                     raise TraceError(
                         f"minigrad.compile: {name!r} of param_groups[{i}] of "
                         f"{type(optimizer).__name__} was set inside the compiled function called "

@@ -167,16 +167,15 @@ def collecting_only_new_objects():
     program holds. If the program froze objects itself, it is left alone: a full
     collection then.
     """
-    if gc.get_freeze_count():  # the program's own frozen objects: not ours to unfreeze
-        yield
-        gc.collect()
-        return
-    gc.freeze()
+    ours = not gc.get_freeze_count()  # the program's own frozen objects: not ours to unfreeze
+    if ours:
+        gc.freeze()
     try:
         yield
         gc.collect()
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 class WriteBack:
@@ -202,10 +201,9 @@ class WriteBack:
     def find_among_inputs(self, tensors):
         """If this place is on one of the call's input Tensors, follow its position."""
         if self.kind in ("grad", "no grad", "data"):
-            holder = self.holder()
-            for position, tensor in enumerate(tensors):
-                if tensor is holder:
-                    self.position, self.holder = position, None
+            position = _position(self.holder(), tensors)
+            if position is not None:
+                self.position, self.holder = position, None
 
     def _tensor(self, tensors):
         return tensors[self.position] if self.position is not None else self.holder()
@@ -250,9 +248,14 @@ class WriteBack:
                 tensor.data = array
 
 
+def _position(tensor, tensors):
+    """The position of ``tensor`` among the call's inputs, or None."""
+    return next((i for i, t in enumerate(tensors) if t is tensor), None)
+
+
 def _position_or_ref(tensor, tensors):
     """The position of ``tensor`` among the call's inputs, or a weak reference to it."""
-    position = next((i for i, t in enumerate(tensors) if t is tensor), None)
+    position = _position(tensor, tensors)
     return weakref.ref(tensor) if position is None else position
 
 
@@ -371,7 +374,7 @@ def _spec(result, inputs, specs=None):
     specs = {} if specs is None else specs
     if isinstance(result, Tensor):
         if id(result) not in specs:
-            position = next((i for i, t in enumerate(inputs) if t is result), None)
+            position = _position(result, inputs)
             if position is not None:
                 specs[id(result)] = ("input", position)
             else:
